@@ -62,5 +62,5 @@ def build(share: Path, seed: int = 0) -> TinyModelPaths:
     lora = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
     peft_model = get_peft_model(model, lora)
     _randomise_lora(peft_model, seed + 1)
-    peft_model.save_pretrained(paths.adapter_dir)
+    peft_model.save_pretrained(str(paths.adapter_dir))
     return paths
