@@ -1,0 +1,1 @@
+"""HTTP triggers: validate the body, start a named orchestration, answer with where to poll."""

@@ -1,0 +1,24 @@
+"""POST /api/provision: start the provision orchestration."""
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from http_api.responses import BadRequest, bad_request, parse_body
+from orchestrations import provision
+from payloads.requests import ProvisionRequest
+from payloads.steps import ProvisionJob
+
+bp = df.Blueprint()
+
+
+@bp.route(route="provision", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def start_provision(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Validate the body, start provisioning, return 202 with the status URLs."""
+    try:
+        request = parse_body(req, ProvisionRequest)
+    except BadRequest as error:
+        return bad_request(error)
+    job = ProvisionJob(request=request)
+    instance_id = await client.start_new(provision.NAME, client_input=job.model_dump(mode="json"))
+    return client.create_check_status_response(req, instance_id)

@@ -1,0 +1,1 @@
+"""Orchestrations: one pure generator per workflow (no I/O, clock, environment or randomness)."""

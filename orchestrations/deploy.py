@@ -1,0 +1,89 @@
+"""Deploy workflow: sync code, snapshot the adapter, restart, wait until ready (monitor), record."""
+
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities.check_readiness import check_readiness
+from activities.record_deployment import record_deployment
+from activities.restart_revision import restart_revision
+from activities.snapshot_adapter import snapshot_adapter
+from activities.sync_share import sync_share
+from orchestrations.policies import STORAGE_STEP_RETRY, StepFailed
+from orchestrations.progress import Progress
+from payloads.steps import (
+    DeployJob,
+    DeploymentRecord,
+    ReadinessResult,
+    RestartResult,
+    SnapshotResult,
+    SyncResult,
+)
+
+NAME = "deploy"
+STEPS = ("sync_code", "snapshot_adapter", "restart", "wait_ready", "record")
+
+bp = df.Blueprint()
+
+
+class ReadinessTimeout(RuntimeError):
+    """The new revision did not answer /ready before the deadline."""
+
+
+def wait_until_ready(
+    context: df.DurableOrchestrationContext, ref: dict[str, str], revision: str, job: DeployJob, progress: Progress
+) -> Generator[Any, Any, None]:
+    """Monitor pattern: probe, then sleep on a durable timer, until ready, failed, or past the deadline."""
+    timeout = job.request.readiness_timeout_s
+    deadline = context.current_utc_datetime + timedelta(seconds=timeout)
+    while True:
+        raw = yield context.call_activity(check_readiness, {**ref, "revision": revision})
+        probe = ReadinessResult.model_validate(raw)
+        if probe.ready:
+            return
+        if probe.failed:
+            raise RuntimeError(probe.detail)
+        if context.current_utc_datetime >= deadline:
+            raise ReadinessTimeout(f"revision {revision} was not ready within {timeout} s; last probe: {probe.detail}")
+        progress.publish(detail=probe.detail)
+        next_probe = context.current_utc_datetime + timedelta(seconds=job.poll_seconds)
+        yield context.create_timer(min(next_probe, deadline))
+
+
+@bp.function_name(NAME)
+@bp.orchestration_trigger(context_name="context")
+def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+    """Run the deploy steps in order; the output is the record written to serving/current.json."""
+    job = DeployJob.model_validate(context.get_input())
+    request = job.request
+    ref = {"target": request.target, "app_name": request.app_name}
+    progress = Progress(context, STEPS)
+    try:
+        progress.start("sync_code", "Syncing the inference server code to the share")
+        sync = SyncResult.model_validate((yield context.call_activity_with_retry(sync_share, STORAGE_STEP_RETRY, ref)))
+        progress.start("snapshot_adapter", "Snapshotting the adapter as an immutable version")
+        snapshot_input = {**ref, "adapter_source": request.adapter_source, "version": request.version}
+        snapshot = SnapshotResult.model_validate(
+            (yield context.call_activity_with_retry(snapshot_adapter, STORAGE_STEP_RETRY, snapshot_input))
+        )
+        progress.start("restart", f"Starting a revision with adapter {snapshot.version}")
+        restart_input = {**ref, "base_model": request.base_model, "version": snapshot.version}
+        restart = RestartResult.model_validate(
+            (yield context.call_activity_with_retry(restart_revision, STORAGE_STEP_RETRY, restart_input))
+        )
+        progress.start("wait_ready", f"Waiting for {restart.revision} to serve")
+        yield from wait_until_ready(context, ref, restart.revision, job, progress)
+        record = DeploymentRecord(
+            app_name=request.app_name, endpoint=restart.endpoint, revision=restart.revision,
+            version=snapshot.version, base_model=request.base_model, adapter_hash=snapshot.adapter_hash,
+            code_hash=sync.code_hash, deployed_at=context.current_utc_datetime,
+        )
+        progress.start("record", "Recording the deployment in serving/current.json")
+        record_input = {**ref, "record": record.model_dump(mode="json")}
+        yield context.call_activity_with_retry(record_deployment, STORAGE_STEP_RETRY, record_input)
+    except Exception as error:
+        raise StepFailed(progress.current, error) from error
+    progress.finish(f"Serving adapter {snapshot.version} at {restart.endpoint}")
+    return record.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""The Azure Files share layout (AI Toolkit compatible) and the content manifests used to sync it."""

@@ -1,0 +1,109 @@
+"""The local stand-in for Azure Container Apps: one supervised inference-server process per app."""
+
+import socket
+import sys
+from pathlib import Path
+
+import requests
+
+from payloads.steps import ProvisionOutputs, ReadinessResult, RestartResult
+from share_layout import paths
+from targets.local.app_files import CRASH_LOOP_RESTARTS, AppFiles, AppSpec, ServerSpec
+from targets.local.process_control import signal_or_launch
+from targets.local.share import LocalShare
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalApps:
+    """Creates, restarts and probes local apps under `apps_dir`."""
+
+    def __init__(self, apps_dir: Path, share: LocalShare, python: str | None = None) -> None:
+        self.apps_dir = apps_dir
+        self.share = share
+        self.python = python or sys.executable
+
+    def files(self, app_name: str) -> AppFiles:
+        """The files of one app."""
+        return AppFiles(self.apps_dir / app_name)
+
+    def require_spec(self, app_name: str) -> AppSpec:
+        """The app's spec, or a clear error when it was never provisioned."""
+        spec = self.files(app_name).read_spec()
+        if spec is None:
+            raise LookupError(f"app {app_name!r} is not provisioned on the local target: POST /api/provision first")
+        return spec
+
+    def endpoint(self, spec: AppSpec) -> str:
+        """The app's loopback URL."""
+        return f"http://127.0.0.1:{spec.port}"
+
+    def create_app(self, app_name: str, port: int | None) -> ProvisionOutputs:
+        """Create or update the app spec, its API key and its inference.config.json."""
+        files = self.files(app_name)
+        spec = files.read_spec() or AppSpec(name=app_name, port=port or free_port())
+        spec.port = port or spec.port
+        files.write_spec(spec)
+        files.ensure_api_key()
+        outputs = ProvisionOutputs(
+            SUBSCRIPTION_ID="local",
+            RESOURCE_GROUP_NAME="local",
+            STORAGE_ACCOUNT_NAME="local",
+            FILE_SHARE_NAME=str(self.share.root),
+            ACA_APP_NAME=app_name,
+            ACA_APP_ENDPOINT=self.endpoint(spec),
+        )
+        files.write_json(files.config_path, outputs.model_dump())
+        return outputs
+
+    def server_spec(self, spec: AppSpec, base_model: str, version: str) -> ServerSpec:
+        """The command and environment of a revision, as the container app would have them."""
+        model_dir = self.share.path(base_model)
+        if not (model_dir / "config.json").is_file():
+            raise FileNotFoundError(f"no base model at {base_model!r} on the share (expected a config.json there)")
+        return ServerSpec(
+            argv=[self.python, "-m", "inference_container"],
+            cwd=str(self.share.path(paths.INFERENCE_CODE)),
+            env={
+                "MODEL_PATH": str(model_dir),
+                "ADAPTER_PATH": str(self.share.path(paths.adapter_version_dir(version))),
+                "MERGED_CACHE_DIR": str(self.share.path(paths.MERGED_CACHE)),
+                "HOST": "127.0.0.1",
+                "PORT": str(spec.port),
+            },
+        )
+
+    def restart(self, app_name: str, base_model: str, version: str) -> RestartResult:
+        """Write a new revision into the spec and have the supervisor switch to it."""
+        files = self.files(app_name)
+        spec = self.require_spec(app_name)
+        spec.server = self.server_spec(spec, base_model, version)
+        spec.revision_number += 1
+        spec.revision = f"{app_name}--{spec.revision_number}"
+        files.write_spec(spec)
+        signal_or_launch(files)
+        return RestartResult(revision=spec.revision, endpoint=self.endpoint(spec))
+
+    def probe(self, app_name: str, revision: str) -> ReadinessResult:
+        """Ready when `revision` is the supervisor's running revision and its /ready answers 200."""
+        files = self.files(app_name)
+        spec = self.require_spec(app_name)
+        state = files.read_state()
+        if state.revision != revision:
+            return ReadinessResult(ready=False, detail=f"revision {revision} not started yet")
+        if state.restarts >= CRASH_LOOP_RESTARTS:
+            tail = files.log_tail(revision)
+            detail = f"revision {revision} keeps crashing (exit code {state.last_exit_code}); last output:\n{tail}"
+            return ReadinessResult(ready=False, failed=True, detail=detail)
+        try:
+            reply = requests.get(f"{self.endpoint(spec)}/ready", timeout=3)
+        except requests.RequestException:
+            return ReadinessResult(ready=False, detail=f"revision {revision} is starting (not listening yet)")
+        if reply.status_code == 200:
+            return ReadinessResult(ready=True, detail=f"revision {revision} is ready")
+        return ReadinessResult(ready=False, detail=f"revision {revision} is loading (/ready: {reply.status_code})")
