@@ -1,0 +1,188 @@
+"""The engine thread: admits waiting requests between steps and decodes all running rows together.
+
+Design, measured on the 2-core CPU dev box (tiny Llama, see tests): see `BATCHING_NOTES` below.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from inference_container.engine.batch import PaddedBatch
+from inference_container.engine.detokenize import StopAwareText
+from inference_container.engine.sampling import make_generator, sample_rows
+from inference_container.engine.types import Finished, GenerationRequest, TextDelta
+from inference_container.metrics import ServerMetrics
+
+log = logging.getLogger(__name__)
+
+
+class QueueFullError(Exception):
+    """Raised by `Engine.submit` when the waiting queue is full."""
+
+
+@dataclass
+class _Sequence:
+    request: GenerationRequest
+    text: StopAwareText
+    generator: torch.Generator | None
+    arrived: float = field(default_factory=time.monotonic)
+    output: list[int] = field(default_factory=list)
+    last_token: int = 0
+    done: bool = False
+
+
+class Engine:
+    """Owns the model; `submit` from any thread, events come back through each request's `emit`."""
+
+    def __init__(self, model: Any, tokenizer: Any, metrics: ServerMetrics, max_batch_size: int,
+                 max_queue_size: int) -> None:
+        self._tokenizer, self._metrics = tokenizer, metrics
+        self._device = next(model.parameters()).device
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self._batch = PaddedBatch(model, self._device, int(pad or 0))
+        self._eos = _eos_ids(model, tokenizer)
+        self._max_batch, self._max_queue = max_batch_size, max_queue_size
+        self._waiting: deque[_Sequence] = deque()
+        self._running: list[_Sequence] = []
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
+
+    def start(self) -> None:
+        """Start the step loop thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the step loop to end and wait for it."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+
+    def submit(self, request: GenerationRequest) -> None:
+        """Queue a request; raise QueueFullError when running and waiting slots are all taken."""
+        seq = _Sequence(request, StopAwareText(self._tokenizer, request.params.stop),
+                        make_generator(request.params, self._device))
+        with self._cond:
+            if len(self._running) + len(self._waiting) >= self._max_batch + self._max_queue:
+                raise QueueFullError()
+            self._waiting.append(seq)
+            self._metrics.num_waiting.set(len(self._waiting))
+            self._cond.notify_all()
+
+    def cancel(self, request: GenerationRequest) -> None:
+        """Stop a request (its client went away); its slot is freed before the next step."""
+        request.cancelled = True
+        with self._cond:
+            for seq in [s for s in self._waiting if s.request is request]:
+                self._waiting.remove(seq)
+                self._finish(seq, "abort")
+            self._metrics.num_waiting.set(len(self._waiting))
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped and not self._waiting and not self._running:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                admitted = self._admit()
+            try:
+                with torch.inference_mode():
+                    self._step(admitted)
+            except Exception:  # a failing forward must not kill the engine; fail the batch instead
+                log.exception("engine step failed; failing %d running requests", len(self._running))
+                self._fail_all()
+
+    def _admit(self) -> list[_Sequence]:
+        admitted: list[_Sequence] = []
+        while self._waiting and len(self._running) + len(admitted) < self._max_batch:
+            seq = self._waiting.popleft()
+            if seq.request.cancelled:
+                self._finish(seq, "abort")
+                continue
+            admitted.append(seq)
+        self._metrics.num_waiting.set(len(self._waiting))
+        return admitted
+
+    def _step(self, admitted: list[_Sequence]) -> None:
+        if admitted:
+            logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted])
+            self._batch.append(cache, mask)
+            self._running.extend(admitted)
+            rows = list(range(len(self._running) - len(admitted), len(self._running)))
+        else:
+            logits = self._batch.decode([s.last_token for s in self._running])
+            rows = list(range(len(self._running)))
+        self._metrics.num_running.set(len(self._running))
+        seqs = [self._running[r] for r in rows]
+        tokens = sample_rows(logits, [s.request.params for s in seqs], [s.generator for s in seqs])
+        for seq, token in zip(seqs, tokens, strict=True):
+            self._advance(seq, token)
+        self._drop_finished()
+
+    def _advance(self, seq: _Sequence, token: int) -> None:
+        if seq.done or seq.request.cancelled:
+            return
+        if not seq.output:
+            self._metrics.ttft.observe(time.monotonic() - seq.arrived)
+        seq.output.append(token)
+        seq.last_token = token
+        params = seq.request.params
+        if token in self._eos and not params.ignore_eos:
+            self._finish(seq, "stop")
+            return
+        delta, hit_stop = seq.text.add(token)
+        if hit_stop:
+            self._finish(seq, "stop", delta)
+            return
+        if len(seq.output) >= params.max_new_tokens:
+            self._finish(seq, "length", delta + seq.text.rest())
+            return
+        if delta:
+            seq.request.emit(TextDelta(delta))
+
+    def _finish(self, seq: _Sequence, reason: str, text: str | None = None) -> None:
+        if text is None:
+            text = seq.text.rest() if reason == "stop" else ""
+        seq.done = True
+        prompt, completion = len(seq.request.prompt_ids), len(seq.output)
+        self._metrics.record_finish(reason, prompt, completion, time.monotonic() - seq.arrived)
+        seq.request.emit(Finished(reason, prompt, completion, text))
+
+    def _drop_finished(self) -> None:
+        for seq in self._running:
+            if seq.request.cancelled and not seq.done:
+                self._finish(seq, "abort")
+        keep = [i for i, s in enumerate(self._running) if not s.done]
+        if len(keep) != len(self._running):
+            self._batch.keep(keep)
+            with self._cond:
+                self._running = [self._running[i] for i in keep]
+        self._metrics.num_running.set(len(self._running))
+
+    def _fail_all(self) -> None:
+        for seq in self._running:
+            if not seq.done:
+                self._finish(seq, "error")
+        self._batch.keep([])
+        with self._cond:
+            self._running = []
+        self._metrics.num_running.set(0)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for value in (configured, tokenizer.eos_token_id):
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, list):
+            ids.update(int(v) for v in value)
+    return ids

@@ -1,0 +1,47 @@
+"""Values passed between the HTTP side and the engine thread."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How one request picks tokens; temperature 0 means greedy."""
+
+    max_new_tokens: int
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    ignore_eos: bool = False
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """New output text of a request."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of a request: why it ended and its token counts."""
+
+    reason: str  # "stop", "length", "abort" or "error"
+    prompt_tokens: int
+    completion_tokens: int
+    text: str = ""  # text released at the end (held back while a stop string could still match)
+
+
+Event = TextDelta | Finished
+
+
+@dataclass
+class GenerationRequest:
+    """A prompt, its sampling parameters, and where the engine sends events (called from its thread)."""
+
+    request_id: str
+    prompt_ids: list[int]
+    params: SamplingParams
+    emit: Callable[[Event], None]
+    cancelled: bool = field(default=False)

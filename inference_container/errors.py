@@ -1,0 +1,80 @@
+"""One OpenAI-shaped error response, and the handlers that route every failure through it."""
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+          429: "rate_limit_error", 503: "service_unavailable_error"}
+
+
+class APIError(Exception):
+    """An error a client caused or must know about, rendered in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.param, self.code = status, message, param, code
+        self.headers = headers
+
+
+def error_body(status: int, message: str, param: str | None = None, code: str | None = None) -> dict:
+    """The `{"error": {...}}` payload OpenAI clients parse."""
+    err_type = _TYPES.get(status, "invalid_request_error" if status < 500 else "internal_error")
+    return {"error": {"message": message, "type": err_type, "param": param, "code": code}}
+
+
+def create_error_response(status: int, message: str, param: str | None = None, code: str | None = None,
+                          headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one way this server answers with an error."""
+    return JSONResponse(error_body(status, message, param, code), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    if first.get("type") == "json_invalid":
+        return "Request body is not valid JSON: " + str(first.get("msg", "")), None
+    param = ".".join(loc) or None
+    return f"Invalid value for '{param or 'body'}': {first.get('msg', 'invalid request')}", param
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    message, param = _validation_message(exc)
+    return create_error_response(400, message, param=param)
+
+
+async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIError)
+    return create_error_response(exc.status, exc.message, exc.param, exc.code, exc.headers)
+
+
+async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return create_error_response(exc.status_code, str(exc.detail),
+                                 headers=dict(exc.headers) if exc.headers else None)
+
+
+async def _on_json(_: Request, exc: Exception) -> JSONResponse:
+    return create_error_response(400, f"Request body is not valid JSON: {exc}")
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error: %s", type(exc).__name__)
+    return create_error_response(500, "The server failed to handle the request; see its logs.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make validation errors, bad JSON, HTTP errors and APIError all answer in OpenAI's shape."""
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(APIError, _on_api_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(json.JSONDecodeError, _on_json)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,60 @@
+"""The server's one settings object, read from the environment."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Environment of `python -m inference_container`; MODEL_PATH is required."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    model_path: Path = Field(description="Directory of the base model (config.json, weights, tokenizer).")
+    adapter_path: Path | None = None
+    api_key: SecretStr | None = None
+    port: int = 7860
+    host: str = "0.0.0.0"
+    merged_cache_dir: Path | None = None
+    served_model_name: str | None = None
+    max_batch_size: int = Field(default=16, ge=1)
+    max_queue_size: int = Field(default=256, ge=0)
+    max_model_len: int | None = Field(default=None, ge=2)
+    log_level: str = "INFO"
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_dir(cls, value: Path) -> Path:
+        if not (value / "config.json").is_file():
+            raise ValueError(f"MODEL_PATH={value} is not a model directory (no config.json); "
+                             "point it at the directory holding the base model's config and weights")
+        return value
+
+    @field_validator("adapter_path")
+    @classmethod
+    def _adapter_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "adapter_config.json").is_file():
+            raise ValueError(f"ADAPTER_PATH={value} holds no adapter_config.json; "
+                             "point it at the LoRA adapter directory or leave it unset")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _empty_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None
+        return value
+
+    @property
+    def base_model_name(self) -> str:
+        """Name clients use for the base model."""
+        return self.served_model_name or self.model_path.name
+
+    @property
+    def adapter_model_name(self) -> str | None:
+        """Name clients use for the adapter, or None when there is none."""
+        if self.adapter_path is None:
+            return None
+        name = self.adapter_path.name
+        return f"{self.base_model_name}-{name}" if name in {"adapter", self.base_model_name} else name
