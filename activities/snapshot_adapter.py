@@ -56,10 +56,7 @@ def snapshot_adapter(payload: dict[str, Any]) -> dict[str, Any]:
     files = source_manifest(share, step.adapter_source)
     adapter_hash = digest(files)
     version = step.version or adapter_hash[:12]
-    existing = read_snapshot(share, version)
-    if existing and existing["adapter_hash"] != adapter_hash:
-        raise FileExistsError(f"adapter version {version!r} already holds a different adapter; pick a new version")
-    if existing is None:
-        copy_snapshot(share, step.adapter_source, version, files)
-    copied = 0 if existing else len(files)
-    return SnapshotResult(version=version, adapter_hash=adapter_hash, files_copied=copied).model_dump()
+    if read_snapshot(share, version) is not None:  # versions named by content: same name, same adapter
+        return SnapshotResult(version=version, adapter_hash=adapter_hash, files_copied=0).model_dump()
+    copy_snapshot(share, step.adapter_source, version, files)
+    return SnapshotResult(version=version, adapter_hash=adapter_hash, files_copied=len(files)).model_dump()

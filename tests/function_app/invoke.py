@@ -1,0 +1,9 @@
+"""Calling decorated functions the way the Functions worker does."""
+
+from collections.abc import Callable
+from typing import Any
+
+
+def user_function(builder: Any) -> Callable[..., Any]:
+    """The function the decorators built (for an orchestrator: the SDK's orchestrator handle)."""
+    return builder.build().get_user_function()  # type: ignore[no-any-return]
