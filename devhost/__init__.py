@@ -1,0 +1,1 @@
+"""Local Azure Functions host with Durable Functions, for machines without Core Tools."""

@@ -1,0 +1,55 @@
+"""`python -m devhost`: load the function app, resume unfinished orchestrations, serve HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import uvicorn
+
+from devhost.app_loader import load_app
+from devhost.config import build_config, load_local_settings, parse_args
+from devhost.engine import Engine
+from devhost.http_server import build_app
+from devhost.store import Store
+
+log = logging.getLogger("devhost")
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the host until SIGTERM/SIGINT; exit code 0 on a clean stop."""
+    _configure_logging()
+    config = build_config(parse_args(argv))
+    load_local_settings(config.app_dir)
+    index = load_app(config.app_dir)
+    log.info("Loaded %d HTTP, %d orchestrator and %d activity functions from %s", len(index.http),
+             len(index.orchestrators), len(index.activities), config.app_dir)
+    for name in index.unsupported:
+        log.warning("Function %s has a trigger devhost does not run", name)
+    store = Store(config.state_dir)
+    engine = Engine(store, index)
+
+    def stop_engine() -> None:
+        if not engine.stop(config.grace_seconds):
+            log.warning("Activities still running after %.0fs; they will run again on the next start",
+                        config.grace_seconds)
+
+    app = build_app(config, engine, stop_engine)
+    uvicorn.run(app, host="127.0.0.1", port=config.port, access_log=False, log_level="warning")
+    log.info("Host stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
