@@ -73,7 +73,8 @@ def _load_all(base_url: str, config: BenchConfig, workload: Workload, model: str
 
 def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results: BenchResults) -> None:
     """Cold start twice on a fresh merged cache (miss, then hit), then load the second one."""
-    extra = {"DEVICE": config.device} if config.device != "cpu" else {}
+    # Our server picks CUDA by itself whenever torch sees a GPU; hide it for a CPU run on a GPU box.
+    extra = {"CUDA_VISIBLE_DEVICES": ""} if config.device == "cpu" else {}
     with tempfile.TemporaryDirectory(prefix="bench-merged-") as cache:
         labels = ["cold (cache miss)", "warm (cache hit)"] if config.cold_start else ["started"]
         for index, label in enumerate(labels):

@@ -46,8 +46,11 @@ async function loadModels() {
     const response = await fetch("/v1/models", { headers: authHeaders() });
     if (!response.ok) throw new Error(await errorFromResponse(response));
     const body = await response.json();
-    select.replaceChildren(...body.data.map((m) => new Option(m.id, m.id)));
+    select.replaceChildren(...body.data.map((m) => new Option(m.parent ? `${m.id} (fine-tuned)` : m.id, m.id)));
+    // Default to the fine-tuned adapter (listed with a parent), keep the user's earlier choice if still there.
+    const adapter = body.data.find((m) => m.parent);
     if (body.data.some((m) => m.id === previous)) select.value = previous;
+    else if (adapter) select.value = adapter.id;
     $("model-status").textContent = `${body.data.length} model${body.data.length === 1 ? "" : "s"}`;
     showError("");
   } catch (error) {
