@@ -1,0 +1,121 @@
+"""The chat page in a real headless Chromium against the real server on the tiny model, with an API key."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks import servers
+from tiny_model import TinyModelPaths
+
+pytestmark = pytest.mark.slow
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in requirements-dev.txt")
+from selenium.webdriver.chrome.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+API_KEY = "page-test-key"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+# Runs before the page's own scripts: remembers what each chat request sent.
+RECORD_REQUESTS = """
+window.__sent = [];
+const originalFetch = window.fetch.bind(window);
+window.fetch = (url, options = {}) => {
+  if (String(url).includes("/v1/chat/completions")) {
+    window.__sent.push({ body: JSON.parse(options.body), headers: options.headers });
+  }
+  return originalFetch(url, options);
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def server_url(tiny_share: TinyModelPaths) -> Iterator[str]:
+    """Our server on the tiny model and adapter, API key required."""
+    port = servers.free_port()
+    args, env = servers.ours(tiny_share.base_dir, tiny_share.adapter_dir, port, API_KEY, None,
+                             {"CUDA_VISIBLE_DEVICES": ""})
+    with servers.serve("chat-page", args, env, port, ready_timeout=180) as running:
+        yield running.base_url
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    """Headless Chromium driven by Debian's chromedriver (scripts/install-system-deps.sh installs both)."""
+    if not CHROMIUM or not CHROMEDRIVER:
+        pytest.skip("chromium/chromedriver missing: run scripts/install-system-deps.sh")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_REQUESTS})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _send_and_wait(driver: WebDriver, text: str, assistant_count: int) -> None:
+    prompt = driver.find_element(By.ID, "prompt")
+    prompt.send_keys(text)
+    driver.find_element(By.ID, "send").click()
+    wait = WebDriverWait(driver, 60)
+    wait.until(lambda d: d.find_element(By.ID, "composer").get_attribute("data-state") == "streaming"
+               or len(d.find_elements(By.CSS_SELECTOR, ".msg.assistant")) == assistant_count)
+    wait.until(lambda d: d.find_element(By.ID, "composer").get_attribute("data-state") == "idle")
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".msg.assistant")) == assistant_count
+
+
+def _transcript(driver: WebDriver) -> list[tuple[str, str]]:
+    items = driver.find_elements(By.CSS_SELECTOR, "#transcript > li")
+    content = [i.find_element(By.CSS_SELECTOR, ".content").get_attribute("textContent") for i in items]
+    return [(str(i.get_attribute("data-role")), str(c)) for i, c in zip(items, content, strict=True)]
+
+
+def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver, tmp_path: Path) -> None:
+    """Without a key the page shows the server's error; with it, two streamed turns keep their history."""
+    browser.get(f"{server_url}/")
+    wait = WebDriverWait(browser, 30)
+    error = browser.find_element(By.ID, "error")
+    wait.until(lambda d: error.is_displayed())
+    assert "401" in error.text and "API key" in error.text
+
+    key = browser.find_element(By.ID, "api-key")
+    key.send_keys(API_KEY, Keys.TAB)
+    wait.until(lambda d: Select(d.find_element(By.ID, "model")).first_selected_option.get_attribute("value"))
+    assert Select(browser.find_element(By.ID, "model")).first_selected_option.get_attribute("value") \
+        == "tiny-chat-adapter"
+    assert not error.is_displayed()
+    assert browser.execute_script("return sessionStorage.getItem('inference.apiKey')") == API_KEY
+
+    browser.find_element(By.ID, "system-prompt").send_keys("You answer briefly.")
+    max_tokens = browser.find_element(By.ID, "max-tokens")
+    max_tokens.clear()
+    max_tokens.send_keys("24")
+    _send_and_wait(browser, "Hello! What is the capital of France?", 1)
+    _send_and_wait(browser, "And how is the adapter merged?", 2)
+
+    transcript = _transcript(browser)
+    assert [role for role, _ in transcript] == ["user", "assistant", "user", "assistant"]
+    assert all(content.strip() for _, content in transcript), transcript
+    assert not error.is_displayed(), error.text
+    assert "completion tokens" in browser.find_element(By.ID, "stats").text
+
+    sent = browser.execute_script("return window.__sent")
+    assert len(sent) == 2
+    second = sent[1]["body"]
+    assert second["stream"] is True and second["max_tokens"] == 24 and second["model"] == "tiny-chat-adapter"
+    assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
+    assert second["messages"][2]["content"] == transcript[1][1]
+    assert sent[1]["headers"]["Authorization"] == f"Bearer {API_KEY}"
+
+    shot = Path(os.environ.get("CHAT_PAGE_SCREENSHOT", tmp_path / "chat-page.png"))
+    assert browser.save_screenshot(str(shot)), f"no screenshot written to {shot}"
