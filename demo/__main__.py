@@ -22,8 +22,10 @@ QUESTION = "Hello! What can you tell me about the fine-tuned adapter?"
 def ask(endpoint: str, api_key: str) -> str:
     """One chat completion through the official openai client."""
     client = OpenAI(base_url=f"{endpoint}/v1", api_key=api_key)
+    adapter = next(model.id for model in client.models.list() if getattr(model, "parent", None))
+    print(f"Asking the adapter model {adapter!r} (parent: the base model)")
     reply = client.chat.completions.create(
-        model=APP_NAME, messages=[{"role": "user", "content": QUESTION}], max_tokens=32, temperature=0
+        model=adapter, messages=[{"role": "user", "content": QUESTION}], max_tokens=32, temperature=0
     )
     return reply.choices[0].message.content or ""
 
@@ -47,13 +49,13 @@ def run(root: Path) -> None:
             record = api.run("deploy", {"app_name": APP_NAME, "base_model": BASE_SUBDIR.as_posix()})
             api.close()
             api_key = AppFiles(root / "apps" / APP_NAME).ensure_api_key()
-            print(f"\nQ: {QUESTION}\nA: {ask(record['endpoint'], api_key)!r}")
+            print(f"\nQ: {QUESTION}\nA: {ask(record['endpoint'], api_key)}")
             print(f"\nEndpoint: {outputs['ACA_APP_ENDPOINT']}/v1  (adapter version {record['version']}, "
                   f"revision {record['revision']})")
     finally:
         stopped = stop_all(root / "apps")
         print(f"Stopped: local host{', ' + ', '.join(stopped) if stopped else ''}")
-    print(f"Demo finished in {time.monotonic() - started:.1f} s")
+    print(f"Demo finished in {time.monotonic() - started:.1f} s (after imports)")
 
 
 def main() -> None:

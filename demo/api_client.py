@@ -9,6 +9,12 @@ import httpx
 TERMINAL = {"Completed", "Failed", "Terminated"}
 
 
+def progress_line(progress: dict[str, Any]) -> str:
+    """One line for a custom status: [step/total] message (detail)."""
+    line = f"  [{progress.get('step_number', '-')}/{progress.get('total_steps', '-')}] {progress.get('message', '')}"
+    return line + (f" ({progress['detail']})" if progress.get("detail") else "")
+
+
 class FunctionAppClient:
     """Calls /api routes with the function key and follows orchestrations to the end."""
 
@@ -29,9 +35,7 @@ class FunctionAppClient:
         while time.monotonic() < deadline:
             status = self.http.get(f"/api/status/{instance_id}").json()
             progress = status.get("customStatus") or {}
-            line = f"  [{progress.get('step_number', '-')}/{progress.get('total_steps', '-')}] {progress.get('message', '')}"
-            if progress.get("detail"):
-                line += f" ({progress['detail']})"
+            line = progress_line(progress)
             if progress and line != last:
                 self.say(line)
                 last = line

@@ -14,8 +14,10 @@ from activities.sync_share import sync_share
 from orchestrations.policies import STORAGE_STEP_RETRY, StepFailed
 from orchestrations.progress import Progress
 from payloads.steps import (
+    DeployChanges,
     DeployJob,
     DeploymentRecord,
+    DeployOutput,
     ReadinessResult,
     RestartResult,
     SnapshotResult,
@@ -55,7 +57,7 @@ def wait_until_ready(
 @bp.function_name(NAME)
 @bp.orchestration_trigger(context_name="context")
 def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    """Run the deploy steps in order; the output is the record written to serving/current.json."""
+    """Run the deploy steps in order; the output is the record written to serving/current.json plus changes."""
     job = DeployJob.model_validate(context.get_input())
     request = job.request
     ref = {"target": request.target, "app_name": request.app_name}
@@ -86,4 +88,7 @@ def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[
     except Exception as error:
         raise StepFailed(progress.current, error) from error
     progress.finish(f"Serving adapter {snapshot.version} at {restart.endpoint}")
-    return record.model_dump(mode="json")
+    changes = DeployChanges(
+        code_copied=sync.copied, code_deleted=sync.deleted, adapter_files_copied=snapshot.files_copied
+    )
+    return DeployOutput(**record.model_dump(), changes=changes).model_dump(mode="json")

@@ -112,6 +112,20 @@ class DeploymentRecord(Payload):
     deployed_at: datetime
 
 
+class DeployChanges(Payload):
+    """What a deploy had to copy: empty lists and zero when nothing changed since the last deploy."""
+
+    code_copied: list[str]
+    code_deleted: list[str]
+    adapter_files_copied: int
+
+
+class DeployOutput(DeploymentRecord):
+    """The deploy orchestration's output: the record plus what it copied."""
+
+    changes: DeployChanges
+
+
 class RecordInput(AppRef):
     """The record to write as serving/current.json."""
 

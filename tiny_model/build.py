@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from tiny_model.tokenizer import train_tokenizer
 
@@ -46,6 +46,17 @@ def _randomise_lora(model: torch.nn.Module, seed: int) -> None:
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
 
 
+def _prefer_word_tokens(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast) -> None:
+    """Zero the output rows of all but whole-word tokens, so random weights still print readable words."""
+    vocab = len(tokenizer)
+    keep = torch.zeros(vocab)
+    for token_id in range(vocab):
+        text = tokenizer.decode([token_id])
+        keep[token_id] = float(text.startswith(" ") and len(text) >= 3 and text[1:].isalpha())
+    with torch.no_grad():
+        model.lm_head.weight.mul_(keep[:, None])
+
+
 def build(share: Path, seed: int = 0) -> TinyModelPaths:
     """Generate the tiny chat model and adapter under `share`, in the AI Toolkit share layout."""
     share = Path(share)
@@ -54,6 +65,7 @@ def build(share: Path, seed: int = 0) -> TinyModelPaths:
     config = _config(len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
+    _prefer_word_tokens(model, tokenizer)
     model.generation_config = GenerationConfig(
         bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id
     )
