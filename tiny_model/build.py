@@ -51,7 +51,7 @@ def _prefer_word_tokens(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerF
     vocab = len(tokenizer)
     keep = torch.zeros(vocab)
     for token_id in range(vocab):
-        text = tokenizer.decode([token_id])
+        text = str(tokenizer.decode([token_id]))
         keep[token_id] = float(text.startswith(" ") and len(text) >= 3 and text[1:].isalpha())
     with torch.no_grad():
         model.lm_head.weight.mul_(keep[:, None])
