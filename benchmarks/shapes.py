@@ -4,6 +4,7 @@ The `phi3-mini` shape has never been run on this project's machines (no GPU ther
 construction, not by test. It writes ~7.6 GB of random weights, so it wants a GPU box with the disk.
 """
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, GenerationConfig, Phi3Config
 
 import tiny_model
+from tiny_model.build import ADAPTER_SUBDIR, BASE_SUBDIR
 from tiny_model.tokenizer import train_tokenizer
 
 SHAPES = ("tiny", "phi3-mini")
@@ -42,11 +44,18 @@ def phi3_mini_config(bos_id: int, eos_id: int, pad_id: int) -> Phi3Config:
     )
 
 
+def _existing(paths: ModelPaths, target_module: str) -> bool:
+    """Whether the share already holds this base and an adapter made for it (it targets `target_module`)."""
+    adapter_config = paths.adapter_dir / "adapter_config.json"
+    if not (paths.base_dir / "config.json").is_file() or not adapter_config.is_file():
+        return False
+    return target_module in json.loads(adapter_config.read_text()).get("target_modules", [])
+
+
 def _build_phi3_mini(share: Path, device: str) -> ModelPaths:
     """UNTESTED here: random bf16 Phi-3-mini-shaped base and a random LoRA adapter, in the share layout."""
-    paths = ModelPaths(share / "model-cache/local/phi3-mini-random",
-                       share / "models/qlora/qlora/gpu_model/adapter")
-    if (paths.base_dir / "config.json").is_file() and (paths.adapter_dir / "adapter_config.json").is_file():
+    paths = ModelPaths(share / "model-cache/local/phi3-mini-random", share / ADAPTER_SUBDIR)
+    if _existing(paths, "qkv_proj"):
         return paths
     tokenizer = train_tokenizer()  # ids < 512 are all in range; ids the tokenizer lacks decode to ""
     config = phi3_mini_config(tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
@@ -70,8 +79,11 @@ def _build_phi3_mini(share: Path, device: str) -> ModelPaths:
 
 
 def build_model(shape: str, share: Path, device: str) -> ModelPaths:
-    """Write (or reuse) the base model and adapter for `shape` under `share`."""
+    """Write the base model and adapter for `shape` under `share`, or reuse them where already there."""
     if shape == "tiny":
+        tiny = ModelPaths(share / BASE_SUBDIR, share / ADAPTER_SUBDIR)
+        if _existing(tiny, "q_proj"):
+            return tiny
         built = tiny_model.build(share)
         return ModelPaths(built.base_dir, built.adapter_dir)
     if shape == "phi3-mini":
