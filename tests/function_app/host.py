@@ -1,0 +1,58 @@
+"""Driving this function app through devhost over HTTP, as a client would."""
+
+import time
+from typing import Any
+
+import httpx
+
+from devhost.process import HostProcess
+
+TERMINAL = {"Completed", "Failed", "Terminated"}
+
+
+def start(host: HostProcess, route: str, body: Any) -> httpx.Response:
+    """POST a JSON body to /api/<route> with the function key."""
+    return httpx.post(host.url(f"/api/{route}"), json=body, headers={"x-functions-key": host.key or ""}, timeout=30)
+
+
+def status(host: HostProcess, instance_id: str) -> dict[str, Any]:
+    """GET /api/status/<id>."""
+    reply = httpx.get(host.url(f"/api/status/{instance_id}"), params={"code": host.key}, timeout=30)
+    reply.raise_for_status()
+    return dict(reply.json())
+
+
+def wait_for(host: HostProcess, instance_id: str, timeout: float = 120, until: set[str] = TERMINAL) -> dict[str, Any]:
+    """Poll until the runtime status is one of `until`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = status(host, instance_id)
+        if current["runtimeStatus"] in until:
+            return current
+        time.sleep(0.2)
+    raise AssertionError(f"{instance_id} not in {until} after {timeout} s: {status(host, instance_id)}")
+
+
+def wait_for_step(host: HostProcess, instance_id: str, step: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll until the custom status names `step`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = status(host, instance_id)
+        if (current.get("customStatus") or {}).get("step") == step:
+            return current
+        time.sleep(0.1)
+    raise AssertionError(f"{instance_id} never reached step {step}: {status(host, instance_id)}")
+
+
+def run(host: HostProcess, route: str, body: Any, timeout: float = 120) -> dict[str, Any]:
+    """Start an orchestration and wait for it to end."""
+    reply = start(host, route, body)
+    assert reply.status_code == 202, reply.text
+    return wait_for(host, reply.json()["id"], timeout)
+
+
+def instances(host: HostProcess) -> list[dict[str, Any]]:
+    """Every orchestration instance the host knows (Durable HTTP API)."""
+    reply = httpx.get(host.url("/runtime/webhooks/durabletask/instances"), params={"code": host.key}, timeout=30)
+    reply.raise_for_status()
+    return list(reply.json())

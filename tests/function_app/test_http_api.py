@@ -1,0 +1,115 @@
+"""The function app's HTTP API over the local host: validation, keys, status, provision and deploy."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from activities.sync_share import SERVER_SOURCE
+from devhost.process import HostProcess
+from share_layout.manifest import digest, manifest_of_directory
+from targets.local.app_files import AppFiles
+from targets.local.process_control import stop_all
+from tests.function_app.host import instances, run, start, status
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BASE_MODEL = "model-cache/local/tiny-chat"
+
+
+@pytest.fixture(scope="module")
+def host(tiny_share, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """The function app on devhost with a function key, its local target in a temporary directory."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("local-target")
+    shutil.copytree(tiny_share.base_dir.parents[2], root / "share")
+    env = {"LOCAL_TARGET_ROOT": str(root), "READINESS_POLL_SECONDS": "1"}
+    with HostProcess(PROJECT_ROOT, root / "devhost", function_key="test-key", env=env) as process:
+        process.local_root = root  # type: ignore[attr-defined]
+        yield process
+    stop_all(root / "apps")
+
+
+BAD_BODIES = [
+    ("provision", {"app_name": "Not_Valid"}, "app_name"),
+    ("provision", {"port": 80}, "port"),
+    ("provision", {"target": "gcp"}, "target"),
+    ("provision", {"colour": "red"}, "colour"),
+    ("provision", [1, 2], "JSON object"),
+    ("deploy", {}, "base_model"),
+    ("deploy", {"base_model": "../outside"}, "base_model"),
+    ("deploy", {"base_model": "/abs/path"}, "base_model"),
+    ("deploy", {"base_model": BASE_MODEL, "readiness_timeout_s": 0}, "readiness_timeout_s"),
+    ("deploy", {"base_model": BASE_MODEL, "version": "no spaces allowed"}, "version"),
+    ("deploy", {"base_model": BASE_MODEL, "adapter_source": ""}, "adapter_source"),
+]
+
+
+@pytest.mark.parametrize(("route", "body", "named"), BAD_BODIES)
+def test_bad_body_is_400_naming_the_field_and_starts_nothing(host: HostProcess, route, body, named) -> None:
+    before = len(instances(host))
+    reply = start(host, route, body)
+    assert reply.status_code == 400
+    assert named in reply.json()["error"]["message"]
+    assert len(instances(host)) == before
+
+
+def test_invalid_json_is_400_and_starts_nothing(host: HostProcess) -> None:
+    before = len(instances(host))
+    for route in ("provision", "deploy"):
+        reply = httpx.post(host.url(f"/api/{route}"), content=b"{not json", headers={"x-functions-key": "test-key"})
+        assert reply.status_code == 400 and "not valid JSON" in reply.json()["error"]["message"]
+    assert len(instances(host)) == before
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-functions-key": "wrong"}])
+def test_missing_or_wrong_function_key_is_401_and_starts_nothing(host: HostProcess, headers) -> None:
+    before = len(instances(host))
+    for route in ("provision", "deploy"):
+        reply = httpx.post(host.url(f"/api/{route}"), json={"base_model": BASE_MODEL}, headers=headers)
+        assert reply.status_code == 401
+    assert httpx.get(host.url("/api/status/anything"), headers=headers).status_code == 401
+    assert len(instances(host)) == before
+
+
+def test_status_of_unknown_instance_is_404(host: HostProcess) -> None:
+    reply = httpx.get(host.url("/api/status/no-such-instance"), params={"code": "test-key"})
+    assert reply.status_code == 404 and "no-such-instance" in reply.json()["error"]["message"]
+
+
+def test_deploy_to_an_app_never_provisioned_fails_with_a_readable_error(host: HostProcess) -> None:
+    result = run(host, "deploy", {"app_name": "never-made", "base_model": BASE_MODEL})
+    assert result["runtimeStatus"] == "Failed"
+    assert "step 'restart' failed" in result["error"] and "POST /api/provision first" in result["error"]
+
+
+def test_provision_deploy_and_redeploy(host: HostProcess) -> None:
+    root: Path = host.local_root  # type: ignore[attr-defined]
+    provisioned = run(host, "provision", {"app_name": "chat-one"})
+    assert provisioned["runtimeStatus"] == "Completed", provisioned
+    endpoint = provisioned["output"]["ACA_APP_ENDPOINT"]
+    assert endpoint.startswith("http://127.0.0.1:")
+
+    deployed = run(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})
+    assert deployed["runtimeStatus"] == "Completed", deployed
+    record = deployed["output"]
+    assert record["endpoint"] == endpoint and record["revision"] == "chat-one--1"
+    synced = root / "share" / "inference" / "inference_container"
+    assert record["code_hash"] == digest(manifest_of_directory(SERVER_SOURCE)) == digest(manifest_of_directory(synced))
+    current = json.loads((root / "share" / "serving" / "current.json").read_text())
+    assert current["version"] == record["version"] and current["code_hash"] == record["code_hash"]
+
+    client = OpenAI(base_url=f"{endpoint}/v1", api_key=AppFiles(root / "apps" / "chat-one").ensure_api_key())
+    models = {m.id: getattr(m, "parent", None) for m in client.models.list()}
+    assert models[record["version"]] == "tiny-chat"
+    reply = client.chat.completions.create(
+        model=record["version"], messages=[{"role": "user", "content": "hi"}], max_tokens=5
+    )
+    assert reply.choices[0].message.content and reply.usage and reply.usage.completion_tokens == 5
+
+    again = run(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})["output"]
+    assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
+    assert again["revision"] == "chat-one--2" and again["version"] == record["version"]
