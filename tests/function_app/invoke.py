@@ -6,4 +6,4 @@ from typing import Any
 
 def user_function(builder: Any) -> Callable[..., Any]:
     """The function the decorators built (for an orchestrator: the SDK's orchestrator handle)."""
-    return builder.build().get_user_function()  # type: ignore[no-any-return]
+    return builder.build().get_user_function()

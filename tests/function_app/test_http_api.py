@@ -13,7 +13,7 @@ from devhost.process import HostProcess
 from share_layout.manifest import digest, manifest_of_directory
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
-from tests.function_app.host import instances, run, start, status
+from tests.function_app.host import instances, run, start
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_MODEL = "model-cache/local/tiny-chat"
