@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 import uvicorn
@@ -42,13 +43,26 @@ def main(argv: list[str] | None = None) -> int:
                         config.grace_seconds)
 
     app = build_app(config, engine, stop_engine)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        # uvicorn handles the signal, then re-raises it to the previous handler: make that a no-op.
+        signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(app, host="127.0.0.1", port=config.port, access_log=False, log_level="warning")
     log.info("Host stopped")
     return 0
 
 
+def _exit_code() -> int:
+    try:
+        return main()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    except Exception:
+        log.exception("devhost failed to start")
+        return 1
+
+
 if __name__ == "__main__":
-    code = main()
+    code = _exit_code()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

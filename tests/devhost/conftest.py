@@ -23,7 +23,7 @@ def wait_for_status(status_url: str, statuses: tuple[str, ...] = FINISHED, timeo
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        reply = httpx.get(status_url, params=params, timeout=10)
+        reply = httpx.get(status_url, params=params or None, timeout=10)
         if reply.status_code in (200, 202):
             body = reply.json()
             if body["runtimeStatus"] in statuses:

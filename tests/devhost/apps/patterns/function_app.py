@@ -5,7 +5,6 @@ from pathlib import Path
 
 import azure.durable_functions as df
 import azure.functions as func
-
 from greetings import bp as greetings_bp
 from greetings import say_hello
 

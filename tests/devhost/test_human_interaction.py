@@ -1,0 +1,74 @@
+"""External events, durable timers and the monitor pattern on the approval sample app (routePrefix "svc")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from devhost.process import HostProcess
+from tests.devhost.conftest import start, wait_for_status
+
+
+def _send_event_url(links: dict[str, str], event: str) -> str:
+    return links["sendEventPostUri"].replace("{eventName}", event)
+
+
+def test_raised_event_resumes_the_waiting_orchestration(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "ana", "timeout_seconds": 60})
+    waiting = wait_for_status(links["statusQueryGetUri"], ("Running",))
+    assert waiting["runtimeStatus"] == "Running"
+    wait_for_status(links["statusQueryGetUri"], ("Running",))
+    reply = httpx.post(_send_event_url(links, "ApprovalEvent"), json={"approved": True, "by": "ana"})
+    assert reply.status_code == 202
+    status = wait_for_status(links["statusQueryGetUri"])
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == "approved by ana"
+    assert status["customStatus"] == "approved"
+
+
+def test_event_sent_through_the_sdk_client_resumes_the_orchestration(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "bo", "timeout_seconds": 60})
+    reply = httpx.post(approval_host.url(f"/svc/approvals/{links['id']}/approve"), json={"approved": True, "by": "bo"})
+    assert reply.status_code == 202
+    status = wait_for_status(links["statusQueryGetUri"])
+    assert status["output"] == "approved by bo"
+
+
+def test_timer_wins_when_no_event_comes(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "cy", "timeout_seconds": 1})
+    status = wait_for_status(links["statusQueryGetUri"], timeout=20)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == "rejected by timeout"
+    assert status["customStatus"] == "escalated"
+
+
+def test_monitor_polls_on_a_timer_until_the_job_is_done(approval_host: HostProcess, tmp_path: Path) -> None:
+    job = {"counter_file": str(tmp_path / "checks"), "done_after": 3, "interval_seconds": 0.2,
+           "expiry_seconds": 60}
+    links = start(approval_host, "/svc/jobs/monitor", job)
+    status = wait_for_status(links["statusQueryGetUri"], timeout=20)
+    assert status["output"] == {"state": "done", "polls": 3}
+    assert status["customStatus"] == {"polls": 3, "state": "done"}
+
+
+def test_terminate_stops_a_waiting_orchestration(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "di", "timeout_seconds": 60})
+    wait_for_status(links["statusQueryGetUri"], ("Running",))
+    reply = httpx.post(links["terminatePostUri"].replace("{text}", "no longer needed"))
+    assert reply.status_code == 202
+    status = wait_for_status(links["statusQueryGetUri"])
+    assert status["runtimeStatus"] == "Terminated"
+    assert status["output"] == "no longer needed"
+    late = httpx.post(_send_event_url(links, "ApprovalEvent"), json={"approved": True})
+    assert late.status_code == 410
+    assert httpx.post(links["terminatePostUri"].replace("{text}", "again")).status_code == 410
+
+
+def test_terminate_and_purge_through_the_sdk_client(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "ed", "timeout_seconds": 60})
+    reply = httpx.delete(approval_host.url(f"/svc/instances/{links['id']}"))
+    assert reply.status_code == 200
+    assert reply.json() == {"deleted": 1}
+    assert httpx.get(links["statusQueryGetUri"]).status_code == 404
+    assert httpx.delete(approval_host.url(f"/svc/instances/{links['id']}")).status_code == 404

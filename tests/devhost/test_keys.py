@@ -1,0 +1,62 @@
+"""With a function key configured, FUNCTION routes and the durable API need it; ANONYMOUS routes do not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from devhost.process import HostProcess
+from tests.devhost.conftest import APPS, TEST_KEY, wait_for_status
+
+API = "/runtime/webhooks/durabletask"
+
+
+@pytest.fixture(scope="module")
+def keyed_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """The patterns app with a function key."""
+    with HostProcess(APPS / "patterns", tmp_path_factory.mktemp("keyed-state"), function_key=TEST_KEY) as host:
+        yield host
+
+
+def _instances(host: HostProcess) -> list[dict[str, object]]:
+    reply = httpx.get(host.url(f"{API}/instances"), params={"code": TEST_KEY})
+    assert reply.status_code == 200
+    return reply.json()
+
+
+def test_missing_or_wrong_key_is_401_and_starts_nothing(keyed_host: HostProcess) -> None:
+    assert httpx.post(keyed_host.url("/api/orchestrators/chaining")).status_code == 401
+    wrong = httpx.post(keyed_host.url("/api/orchestrators/chaining"), params={"code": "wrong"})
+    assert wrong.status_code == 401
+    wrong_header = httpx.post(keyed_host.url("/api/orchestrators/chaining"), headers={"x-functions-key": "nope"})
+    assert wrong_header.status_code == 401
+    assert httpx.post(keyed_host.url(f"{API}/orchestrators/chaining")).status_code == 401
+    assert _instances(keyed_host) == []
+
+
+def test_key_in_header_or_query_is_accepted_and_status_links_carry_it(keyed_host: HostProcess) -> None:
+    reply = httpx.post(keyed_host.url("/api/orchestrators/chaining"), headers={"x-functions-key": TEST_KEY})
+    assert reply.status_code == 202
+    links = reply.json()
+    assert f"code={TEST_KEY}" in links["statusQueryGetUri"]
+    status = wait_for_status(links["statusQueryGetUri"])
+    assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    by_query = httpx.get(keyed_host.url(f"/api/status/{links['id']}"), params={"code": TEST_KEY})
+    assert by_query.json()["runtimeStatus"] == "Completed"
+
+
+def test_durable_api_needs_the_key(keyed_host: HostProcess) -> None:
+    assert httpx.get(keyed_host.url(f"{API}/instances")).status_code == 401
+    assert httpx.get(keyed_host.url(f"{API}/instances/anything")).status_code == 401
+    assert httpx.get(keyed_host.url(f"{API}/instances/anything"), params={"code": TEST_KEY}).status_code == 404
+
+
+def test_anonymous_route_needs_no_key(keyed_host: HostProcess) -> None:
+    assert httpx.get(keyed_host.url("/api/ping")).text == "pong"
+
+
+def test_key_never_appears_in_logs(keyed_host: HostProcess) -> None:
+    httpx.post(keyed_host.url("/api/orchestrators/chaining"), params={"code": TEST_KEY})
+    assert TEST_KEY not in keyed_host.logs()
