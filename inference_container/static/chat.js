@@ -139,9 +139,12 @@ async function streamReply(item) {
   });
   if (!response.ok) throw new Error(await errorFromResponse(response));
   for await (const chunk of readEvents(response.body)) {
-    if (chunk.error) throw new Error(describeError(chunk.error.code ?? 0, chunk));
-    const delta = chunk.choices?.[0]?.delta?.content;
-    if (delta) content.textContent += delta;
+    if (chunk.error) throw new Error(describeError(0, chunk));
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.content) content.textContent += choice.delta.content;
+    if (choice?.finish_reason === "error") {
+      throw new Error("Error: the server failed while generating this reply; its log has the details.");
+    }
     if (chunk.usage) usage = chunk.usage;
   }
   const seconds = (performance.now() - started) / 1000;
@@ -156,6 +159,11 @@ async function send(event) {
   event.preventDefault();
   const prompt = $("prompt").value;
   if (!prompt.trim() || state.controller) return;
+  if (!$("model").value) {
+    showError("No model to send to: the model list did not load. Check the API key, then try again.");
+    loadModels();
+    return;
+  }
   showError("");
   $("stats").textContent = "";
   state.history.push({ role: "user", content: prompt });
