@@ -1,0 +1,95 @@
+"""Bad input gets the documented 4xx in OpenAI's error shape, and the server stays healthy."""
+
+import httpx
+import openai
+import pytest
+
+from tests.inference_container.conftest import RunningServer
+
+pytestmark = pytest.mark.slow
+
+USER = [{"role": "user", "content": "hi"}]
+
+
+def _post(server: RunningServer, path: str, body: object) -> httpx.Response:
+    return httpx.post(f"{server.base_url}/v1/{path}", json=body, headers=server.headers(), timeout=30)
+
+
+def _assert_openai_error(response: httpx.Response, status: int, param: str | None = None) -> str:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["message"]
+    if param is not None:
+        assert error["param"] == param
+    return str(error["message"])
+
+
+@pytest.mark.parametrize(("body", "param"), [
+    ({"messages": USER}, "model"),
+    ({"model": "tiny-chat"}, "messages"),
+    ({"model": "tiny-chat", "messages": []}, "messages"),
+    ({"model": "tiny-chat", "messages": "hi"}, "messages"),
+    ({"model": "tiny-chat", "messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
+    ({"model": "tiny-chat", "messages": [{"content": "hi"}]}, "messages.0.role"),
+    ({"model": "tiny-chat", "messages": USER, "max_tokens": 0}, "max_tokens"),
+    ({"model": "tiny-chat", "messages": USER, "max_completion_tokens": -3}, "max_completion_tokens"),
+    ({"model": "tiny-chat", "messages": USER, "temperature": -1}, "temperature"),
+    ({"model": "tiny-chat", "messages": USER, "top_p": 0}, "top_p"),
+    ({"model": "tiny-chat", "messages": USER, "n": 2}, "n"),
+    ({"model": "tiny-chat", "messages": USER, "logprobs": True}, "logprobs"),
+    ({"model": "tiny-chat", "messages": USER, "tools": [{"type": "function", "function": {"name": "f"}}]},
+     "tools"),
+])
+def test_bad_chat_request_is_400_naming_the_field(server: RunningServer, body: dict, param: str) -> None:
+    _assert_openai_error(_post(server, "chat/completions", body), 400, param)
+
+
+@pytest.mark.parametrize(("body", "param"), [
+    ({"model": "tiny-chat"}, "prompt"),
+    ({"model": "tiny-chat", "prompt": ["a", "b"]}, "prompt"),
+    ({"model": "tiny-chat", "prompt": "a", "max_tokens": 0}, "max_tokens"),
+    ({"model": "tiny-chat", "prompt": "a", "n": 3}, "n"),
+    ({"model": "tiny-chat", "prompt": "a", "echo": True}, "echo"),
+])
+def test_bad_completion_request_is_400_naming_the_field(server: RunningServer, body: dict, param: str) -> None:
+    _assert_openai_error(_post(server, "completions", body), 400, param)
+
+
+@pytest.mark.parametrize("path", ["chat/completions", "completions"])
+def test_invalid_json_is_400(server: RunningServer, path: str) -> None:
+    response = httpx.post(f"{server.base_url}/v1/{path}", content=b'{"model": "tiny-chat", "messages": [',
+                          headers={**server.headers(), "Content-Type": "application/json"}, timeout=30)
+    assert "JSON" in _assert_openai_error(response, 400)
+
+
+def test_unknown_model_is_404(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(model="gpt-17", messages=USER)  # type: ignore[arg-type]
+    assert caught.value.status_code == 404
+    assert "gpt-17" in caught.value.message
+
+
+def test_prompt_longer_than_context_is_400_with_lengths(client: openai.OpenAI, base_model: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.completions.create(model=base_model, prompt="word " * 2000, max_tokens=4)
+    message = caught.value.message
+    assert "512" in message and "maximum context length" in message
+    assert any(char.isdigit() for char in message.split("prompt has")[1])
+
+
+def test_official_client_sees_errors_as_typed_exceptions(client: openai.OpenAI, base_model: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model=base_model, messages=USER, n=2)  # type: ignore[arg-type]
+    assert caught.value.param == "n"  # type: ignore[attr-defined]
+
+
+def test_server_still_healthy_after_bad_input(server: RunningServer, client: openai.OpenAI,
+                                              base_model: str) -> None:
+    _post(server, "chat/completions", {"model": "tiny-chat", "messages": []})
+    httpx.post(f"{server.base_url}/v1/completions", content=b"\xff\xfe", headers=server.headers(), timeout=30)
+    assert httpx.get(f"{server.base_url}/health", timeout=10).json() == {"status": "ok"}
+    assert httpx.get(f"{server.base_url}/ready", timeout=10).status_code == 200
+    reply = client.chat.completions.create(model=base_model, messages=USER, max_tokens=2)  # type: ignore[arg-type]
+    assert reply.choices[0].finish_reason in {"stop", "length"}
+    assert "Traceback" not in server.log()
