@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from benchmarks.cpu import CpuMeter
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -46,6 +48,7 @@ class LevelResult:
     concurrency: int
     wall_seconds: float
     requests: list[RequestResult] = field(default_factory=list)
+    other_cpu: float | None = None  # share of all cores other processes used meanwhile (see cpu.py)
 
     @property
     def output_tokens(self) -> int:
@@ -94,7 +97,8 @@ async def stream_one(client: httpx.AsyncClient, url: str, body: dict[str, object
 
 
 async def run_level(
-    base_url: str, workload: Workload, model: str | None, concurrency: int, requests: int, max_seconds: float
+    base_url: str, workload: Workload, model: str | None, concurrency: int, requests: int, max_seconds: float,
+    server_pid: int | None = None,
 ) -> LevelResult:
     """Run `requests` requests from `concurrency` closed-loop clients (no new ones after `max_seconds`)."""
     headers = {"Authorization": f"Bearer {workload.api_key}"} if workload.api_key else {}
@@ -103,6 +107,8 @@ async def run_level(
     body = workload.body(model)
     results: list[RequestResult] = []
     issued = 0
+    meter = CpuMeter(server_pid)
+    meter.start()
     start = time.perf_counter()
 
     async def client_loop(client: httpx.AsyncClient) -> None:
@@ -114,7 +120,7 @@ async def run_level(
     timeout = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=600.0)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
-    return LevelResult(concurrency, time.perf_counter() - start, results)
+    return LevelResult(concurrency, time.perf_counter() - start, results, meter.other_share())
 
 
 async def warm_up(base_url: str, workload: Workload, model: str | None, concurrency: int) -> None:

@@ -19,6 +19,7 @@ class LevelRow:
     ttft_p50_ms: float
     ttft_p99_ms: float
     latency_p50_ms: float
+    other_cpu: float | None = None
     ratio_to_baseline: float | None = None
 
 
@@ -45,6 +46,7 @@ def summarize(server: str, level: LevelResult) -> LevelRow:
         ttft_p50_ms=percentile(ttfts, 50),
         ttft_p99_ms=percentile(ttfts, 99),
         latency_p50_ms=percentile([r.latency * 1000 for r in level.requests], 50),
+        other_cpu=level.other_cpu,
     )
 
 
@@ -62,16 +64,18 @@ def with_ratios(rows: list[LevelRow], baseline: str) -> list[LevelRow]:
 def format_table(rows: list[LevelRow]) -> str:
     """A fixed-width text table of the throughput rows."""
     header = (f"{'server':<22} {'conc':>4} {'reqs':>5} {'out tok':>8} {'secs':>7} {'tok/s':>9} "
-              f"{'TTFT p50':>9} {'TTFT p99':>9} {'lat p50':>9} {'vs base':>8}")
+              f"{'TTFT p50':>9} {'TTFT p99':>9} {'lat p50':>9} {'vs base':>8} {'other CPU':>9}")
     lines = [header, "-" * len(header)]
     for r in rows:
         ratio = f"{r.ratio_to_baseline:.2f}x" if r.ratio_to_baseline is not None else "-"
+        other = f"{100 * r.other_cpu:.0f}%" if r.other_cpu is not None else "-"
         lines.append(
             f"{r.server:<22} {r.concurrency:>4} {r.requests:>5} {r.output_tokens:>8} {r.seconds:>7.2f} "
             f"{r.tokens_per_second:>9.1f} {r.ttft_p50_ms:>7.1f}ms {r.ttft_p99_ms:>7.1f}ms "
-            f"{r.latency_p50_ms:>7.0f}ms {ratio:>8}"
+            f"{r.latency_p50_ms:>7.0f}ms {ratio:>8} {other:>9}"
         )
-    lines.append("TTFT and latency in milliseconds; tok/s = completion tokens of all clients / wall seconds.")
+    lines.append("tok/s = completion tokens of all clients / wall seconds; other CPU = share of all cores that "
+                 "processes other than the client and the server used during the level (noise if large).")
     return "\n".join(lines)
 
 

@@ -59,13 +59,14 @@ class BenchResults:
         return asdict(self)
 
 
-def _load_all(base_url: str, config: BenchConfig, workload: Workload, model: str | None) -> list[LevelResult]:
+def _load_all(server: servers.RunningServer, config: BenchConfig, workload: Workload,
+              model: str | None) -> list[LevelResult]:
     async def go() -> list[LevelResult]:
         levels = []
         for c in config.concurrencies:
-            await warm_up(base_url, workload, model, c)
-            levels.append(await run_level(base_url, workload, model, c, config.requests_at(c),
-                                          config.max_seconds_per_level))
+            await warm_up(server.base_url, workload, model, c)
+            levels.append(await run_level(server.base_url, workload, model, c, config.requests_at(c),
+                                          config.max_seconds_per_level, server.process.pid))
         return levels
 
     return asyncio.run(go())
@@ -86,7 +87,7 @@ def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results
                 results.cold_starts.append(ColdStart(label, server.seconds_to_ready, metrics))
                 if index == len(labels) - 1:
                     model = asyncio.run(served_model_id(server.base_url, config.api_key))
-                    for level in _load_all(server.base_url, config, workload, model):
+                    for level in _load_all(server, config, workload, model):
                         _record(results, OURS, level)
 
 
@@ -96,7 +97,7 @@ def run_baseline(config: BenchConfig, paths: ModelPaths, workload: Workload, res
     args, env = servers.baseline(paths.base_dir, paths.adapter_dir, port, config.device)
     with servers.serve(BASELINE, args, env, port) as server:
         unauthenticated = Workload(workload.prompt, workload.output_tokens, api_key=None)
-        for level in _load_all(server.base_url, config, unauthenticated, None):
+        for level in _load_all(server, config, unauthenticated, None):
             _record(results, BASELINE, level)
 
 
