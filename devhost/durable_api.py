@@ -95,6 +95,8 @@ class DurableApi:
             ("/orchestrators/{name}/{instance_id}", self.start, ["POST"]),
             ("/instances", self.list_instances, ["GET"]),
             ("/instances/", self.list_instances, ["GET"]),
+            ("/instances", self.purge_many, ["DELETE"]),
+            ("/instances/", self.purge_many, ["DELETE"]),
             ("/instances/{instance_id}", self.status, ["GET"]),
             ("/instances/{instance_id}", self.purge, ["DELETE"]),
             ("/instances/{instance_id}/raiseEvent/{event}", self.raise_event, ["POST"]),
@@ -180,3 +182,11 @@ class DurableApi:
         if not self.engine.store.purge(instance_id):
             return _not_found(instance_id)
         return JSONResponse({"instancesDeleted": 1})
+
+    async def purge_many(self, request: Request) -> Response:
+        """DELETE instances?createdTimeFrom=&runtimeStatus=: purge every match; 404 if none."""
+        where, args = _list_filter(request)
+        deleted = sum(self.engine.store.purge(i.instance_id) for i in self.engine.store.list_instances(where, args))
+        if not deleted:
+            return _error(404, "No instances matched.")
+        return JSONResponse({"instancesDeleted": deleted})

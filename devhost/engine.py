@@ -99,7 +99,11 @@ class Engine:
             if message is None:
                 self._wake.wait(timeout=1.0)
                 continue
-            self._deliver(message)
+            try:
+                self._deliver(message)
+            except Exception:
+                log.exception("devhost could not deliver a message to %s; retrying", message.instance_id)
+                self._stopped.wait(1.0)
 
     def _episode(self, instance: Instance, message: Message) -> EpisodeResult:
         now = utc_now()
@@ -130,7 +134,7 @@ class Engine:
     def _recover(self) -> None:
         for instance in self.store.list_instances("WHERE status IN ('Running', 'Pending')"):
             iid, execution = instance.instance_id, instance.execution_id
-            tasks, timers = outstanding(self.store.history(iid), self.store.pending(iid))
+            tasks, timers = outstanding(self.store.history(iid), self.store.pending(iid, execution))
             for task in tasks:
                 self.activities.submit(ActivityWork(iid, execution, task["EventId"], task["Name"], task.get("Input")))
             for timer in timers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -59,6 +60,7 @@ class HostProcess:
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
                                              cwd=str(REPO_ROOT), start_new_session=True)
+        atexit.register(self.kill)
         try:
             self._wait_ready()
         except BaseException:

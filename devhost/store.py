@@ -127,9 +127,10 @@ class Store:
         rows = self._query("SELECT event FROM history WHERE instance_id = ? ORDER BY position", (instance_id,))
         return [json.loads(row[0]) for row in rows]
 
-    def pending(self, instance_id: str) -> list[Event]:
-        """Events in the instance's inbox, not yet delivered."""
-        rows = self._query("SELECT event FROM inbox WHERE instance_id = ? ORDER BY msg_id", (instance_id,))
+    def pending(self, instance_id: str, execution_id: str) -> list[Event]:
+        """Events in the inbox of this execution of the instance, not yet delivered."""
+        sql = "SELECT event FROM inbox WHERE instance_id = ? AND execution_id = ? ORDER BY msg_id"
+        rows = self._query(sql, (instance_id, execution_id))
         return [json.loads(row[0]) for row in rows]
 
     def next_message(self) -> Message | None:

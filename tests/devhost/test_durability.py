@@ -70,3 +70,15 @@ def test_sigterm_exits_cleanly(host: HostProcess) -> None:
 def _has_timer(status_url: str) -> bool:
     history = httpx.get(status_url, params={"showHistory": "true"}).json().get("historyEvents", [])
     return any(event["EventType"] == 10 for event in history)  # TimerCreated
+
+
+def test_sigterm_lets_a_running_activity_finish_and_keeps_its_result(host: HostProcess, tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts"
+    job = {"attempts_file": str(attempts), "sleep_seconds": 1.0, "timer_seconds": 0.2, "instance_id": "term-1"}
+    links = start(host, "/svc/jobs/slow_workflow", job)
+    wait_until(lambda: _attempts(attempts) == 1, what="the slow activity starting")
+    assert host.stop() == 0
+    host.start()
+    status = wait_for_status(links["statusQueryGetUri"], timeout=30)
+    assert status["output"] == "approved by slow step"
+    assert _attempts(attempts) == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from devhost.process import HostProcess
-from tests.devhost.conftest import start, wait_for_status
+from tests.devhost.conftest import start, wait_for_status, wait_until
 
 
 def _send_event_url(links: dict[str, str], event: str) -> str:
@@ -16,9 +16,8 @@ def _send_event_url(links: dict[str, str], event: str) -> str:
 
 def test_raised_event_resumes_the_waiting_orchestration(approval_host: HostProcess) -> None:
     links = start(approval_host, "/svc/approvals", {"approver": "ana", "timeout_seconds": 60})
-    waiting = wait_for_status(links["statusQueryGetUri"], ("Running",))
-    assert waiting["runtimeStatus"] == "Running"
-    wait_for_status(links["statusQueryGetUri"], ("Running",))
+    wait_until(lambda: httpx.get(links["statusQueryGetUri"]).json()["customStatus"] == "waiting for approval",
+               what="the orchestration waiting for approval")
     reply = httpx.post(_send_event_url(links, "ApprovalEvent"), json={"approved": True, "by": "ana"})
     assert reply.status_code == 202
     status = wait_for_status(links["statusQueryGetUri"])

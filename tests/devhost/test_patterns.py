@@ -39,6 +39,16 @@ def test_sub_orchestrations_return_their_children_outputs(patterns_host: HostPro
     assert status["output"] == {"greetings": ["Hello Tokyo!", "Hello Seattle!", "Hello London!"], "total": 14}
 
 
+def test_failed_sub_orchestration_raises_in_the_parent(patterns_host: HostProcess) -> None:
+    links = start(patterns_host, "/api/orchestrators/sub_failing")
+    status = wait_for_status(links["statusQueryGetUri"])
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"].startswith("child failed: Sub-orchestration 'failing' failed:")
+    assert "disk is full" in status["output"]
+    child = httpx.get(links["statusQueryGetUri"].replace(links["id"], f"{links['id']}-child")).json()
+    assert child["runtimeStatus"] == "Failed"
+
+
 def test_continue_as_new_restarts_with_new_input_until_done(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/counter", {"n": 1, "limit": 4, "squares": []})
     status = wait_for_status(links["statusQueryGetUri"])

@@ -103,6 +103,16 @@ def catching(context: df.DurableOrchestrationContext):
     return "no error"
 
 
+@app.orchestration_trigger(context_name="context")
+def sub_failing(context: df.DurableOrchestrationContext):
+    """A failing sub-orchestration surfaces in the parent as an exception it can catch."""
+    try:
+        yield context.call_sub_orchestrator("failing", instance_id=f"{context.instance_id}-child")
+    except Exception as error:
+        return f"child failed: {error}"
+    return "child succeeded"
+
+
 @app.activity_trigger(input_name="n")
 def square(n: int) -> int:
     """Square a number."""
