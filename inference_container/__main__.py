@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -14,10 +15,16 @@ def _settings_or_exit() -> Settings:
     try:
         return Settings()  # type: ignore[call-arg]  # fields come from the environment
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(_describe(e) for e in exc.errors())
         sys.stderr.write(f"inference_container: bad configuration: {problems}\n")
         raise SystemExit(2) from None
+
+
+def _describe(error: Any) -> str:
+    name = ".".join(map(str, error["loc"])).upper() or "settings"
+    if error["type"] == "missing":
+        return f"{name} is required: set it to the base model's directory"
+    return f"{name}: {error['msg']}"
 
 
 def main() -> None:
