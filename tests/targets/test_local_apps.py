@@ -1,0 +1,97 @@
+"""The local container app: a supervised inference-server process on the share, restarted like a revision."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from activities.snapshot_adapter import snapshot_adapter
+from activities.sync_share import sync_share
+from payloads.steps import ReadinessResult
+from service_settings import get_settings
+from share_layout import paths
+from targets.local import LocalTarget, local_target
+from targets.local.process_control import stop_all, supervisor_pid
+
+BASE_MODEL = "model-cache/local/tiny-chat"
+
+
+@pytest.fixture
+def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> LocalTarget:
+    monkeypatch.setenv("LOCAL_TARGET_ROOT", str(share_copy.parent))
+    get_settings.cache_clear()
+    yield local_target(get_settings())
+    stop_all(share_copy.parent / "apps")
+    get_settings.cache_clear()
+
+
+def deployed_version(app: str) -> str:
+    """Sync the code and snapshot the adapter through the real activities; the version to serve."""
+    ref = {"target": "local", "app_name": app}
+    sync_share.build().get_user_function()(ref)
+    snapshot = snapshot_adapter.build().get_user_function()
+    return str(snapshot({**ref, "adapter_source": paths.TRAINING_ADAPTER, "version": None})["version"])
+
+
+def wait_ready(target: LocalTarget, app: str, revision: str, timeout: float = 90) -> ReadinessResult:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = target.apps.probe(app, revision)
+        if probe.ready or probe.failed:
+            return probe
+        time.sleep(0.3)
+    raise AssertionError(f"{revision} not ready after {timeout} s: {probe.detail}")
+
+
+def test_restart_switches_revision_and_a_killed_server_is_restarted(target: LocalTarget) -> None:
+    outputs = target.apps.create_app("app-one", None)
+    version = deployed_version("app-one")
+    first = target.apps.restart("app-one", BASE_MODEL, version)
+    assert first.endpoint == outputs.ACA_APP_ENDPOINT and wait_ready(target, "app-one", first.revision).ready
+    files = target.apps.files("app-one")
+    old_pid = files.read_state().pid
+
+    second = target.apps.restart("app-one", BASE_MODEL, version)
+    assert second.revision != first.revision
+    assert target.apps.probe("app-one", second.revision).ready is False  # the old process does not answer for it
+    assert wait_ready(target, "app-one", second.revision).ready
+    server_pid = files.read_state().pid
+    assert server_pid != old_pid
+
+    os.kill(server_pid, signal.SIGKILL)  # a crash of the server: the supervisor brings it back
+    deadline = time.monotonic() + 60
+    while files.read_state().pid in (server_pid, None) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert files.read_state().restarts == 1
+    assert wait_ready(target, "app-one", second.revision).ready
+
+
+def test_stop_all_stops_supervisor_and_server_and_frees_the_port(target: LocalTarget) -> None:
+    outputs = target.apps.create_app("app-two", None)
+    revision = target.apps.restart("app-two", BASE_MODEL, deployed_version("app-two")).revision
+    assert wait_ready(target, "app-two", revision).ready
+    files = target.apps.files("app-two")
+    server_pid = files.read_state().pid
+    assert stop_all(files.dir.parent) == ["app-two"]
+    assert supervisor_pid(files) is None
+    assert not Path(f"/proc/{server_pid}").exists() or b"Z" in Path(f"/proc/{server_pid}/stat").read_bytes()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{outputs.ACA_APP_ENDPOINT}/health", timeout=2)
+
+
+def test_restart_without_the_base_model_on_the_share_is_a_clear_error(target: LocalTarget) -> None:
+    target.apps.create_app("app-three", None)
+    with pytest.raises(FileNotFoundError, match="no base model at 'model-cache/org/missing'"):
+        target.apps.restart("app-three", "model-cache/org/missing", "v1")
+
+
+def test_api_key_file_is_owner_only_and_stable(target: LocalTarget) -> None:
+    target.apps.create_app("app-four", None)
+    files = target.apps.files("app-four")
+    key = files.ensure_api_key()
+    target.apps.create_app("app-four", None)
+    assert files.ensure_api_key() == key and len(key) >= 32
+    assert files.key_path.stat().st_mode & 0o777 == 0o600
