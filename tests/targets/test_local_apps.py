@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ BASE_MODEL = "model-cache/local/tiny-chat"
 
 
 @pytest.fixture
-def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> LocalTarget:
+def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTarget]:
     monkeypatch.setenv("LOCAL_TARGET_ROOT", str(share_copy.parent))
     get_settings.cache_clear()
     yield local_target(get_settings())
@@ -59,7 +60,7 @@ def test_restart_switches_revision_and_a_killed_server_is_restarted(target: Loca
     assert target.apps.probe("app-one", second.revision).ready is False  # the old process does not answer for it
     assert wait_ready(target, "app-one", second.revision).ready
     server_pid = files.read_state().pid
-    assert server_pid != old_pid
+    assert server_pid is not None and server_pid != old_pid
 
     os.kill(server_pid, signal.SIGKILL)  # a crash of the server: the supervisor brings it back
     deadline = time.monotonic() + 60
