@@ -43,7 +43,8 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _failure(name: str, exc: BaseException) -> tuple[str, str]:
+def describe_failure(name: str, exc: BaseException) -> tuple[str, str]:
+    """TaskFailed reason and details for an activity exception, readable by the orchestrator's user."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = f"at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     return f"Activity function '{name}' failed: {type(exc).__name__}: {exc}", where
@@ -74,7 +75,7 @@ class ActivityRunner:
             try:
                 outcome = ActivityOutcome(work, result_json=_call(function, work.input_json))
             except Exception as exc:
-                outcome = ActivityOutcome(work, failure=_failure(work.name, exc))
+                outcome = ActivityOutcome(work, failure=describe_failure(work.name, exc))
         status = "Succeeded" if outcome.failure is None else "Failed"
         log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%dms)", work.name, status, work.instance_id,
                  (time.monotonic() - started) * 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -61,7 +62,7 @@ def _http_function(function: Any, trigger: Any) -> HttpFunction:
     method_set = frozenset(_enum_value(m).upper() for m in methods) if methods else None
     user_function = function.get_user_function()
     clients = tuple(b.name for b in bindings if b.type == DURABLE_CLIENT)
-    params = getattr(user_function, "__wrapped__", user_function).__code__.co_varnames
+    params = inspect.signature(user_function).parameters
     return HttpFunction(
         name=function.get_function_name(),
         route=str(trigger.route or function.get_function_name()).strip("/"),

@@ -94,7 +94,7 @@ def _retry_options(action: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _follow_up(ep: Episode, history: list[Event], delivered: Event) -> None:
+def follow_up_retry(ep: Episode, history: list[Event], delivered: Event) -> None:
     """After a failed attempt of a with-retry task: a retry timer; after that timer: the next attempt."""
     kind = kind_of(delivered)
     if kind in (Ev.TASK_FAILED, Ev.SUB_ORCHESTRATION_INSTANCE_FAILED):
@@ -127,7 +127,8 @@ def _apply_action(ep: Episode, action: dict[str, Any], seq: int) -> None:
         ep.error = f"devhost does not support action type {kind} (durable entities, call_http)"
 
 
-def _apply_new_actions(ep: Episode, state: OrchestratorState) -> None:
+def apply_new_actions(ep: Episode, state: OrchestratorState) -> None:
+    """Turn the actions the orchestrator added since the last episode into history and work."""
     fresh = state.actions[ep.instance.actions_seen:]
     ep.instance.actions_seen = len(state.actions)
     for action in fresh:

@@ -12,7 +12,7 @@ from typing import Any
 from azure.durable_functions.models.actions import ActionType as Act
 from azure.durable_functions.models.history import HistoryEventType as Ev
 
-from devhost.episode import Episode, _apply_new_actions, _follow_up, start_message
+from devhost.episode import Episode, apply_new_actions, follow_up_retry, start_message
 from devhost.history import Event, event, format_time, kind_of, mark_played
 from devhost.orchestration_runner import OrchestratorState, replay
 from devhost.store import Commit, Instance, Message
@@ -90,7 +90,7 @@ def _delivered_events(ep: Episode, history: list[Event], delivered: Event) -> tu
         ep.instance.next_seq, ep.instance.actions_seen = 0, 0
         return [started, delivered], True
     ep.new_events += [started, delivered]
-    _follow_up(ep, history, delivered)
+    follow_up_retry(ep, history, delivered)
     return mark_played(history), False
 
 
@@ -104,7 +104,7 @@ def run_episode(
         ep.new_events = prior
         prior = []
     state = replay(handle, instance.instance_id, prior + ep.new_events, instance.input, instance.parent_instance_id)
-    _apply_new_actions(ep, state)
+    apply_new_actions(ep, state)
     if state.custom_status is not None:
         instance.custom_status = json.dumps(state.custom_status)
     outcome, restart = _finish(ep, state)

@@ -16,7 +16,7 @@ from typing import Any
 
 from azure.durable_functions.models.history import HistoryEventType as Ev
 
-from devhost.activities import _failure
+from devhost.activities import describe_failure
 from devhost.episode import new_instance, start_message
 from devhost.episode_runner import run_episode
 from devhost.history import Event, event, format_time
@@ -60,7 +60,7 @@ class VirtualTimeRun:
                 raise LookupError(f"no fake given for activity {work.name!r}")
             output = json.dumps(fake(value))
         except Exception as exc:
-            reason, details = _failure(work.name, exc)
+            reason, details = describe_failure(work.name, exc)
             return event(Ev.TASK_FAILED, -1, self.now, TaskScheduledId=work.task_id, Reason=reason, Details=details)
         return event(Ev.TASK_COMPLETED, -1, self.now, TaskScheduledId=work.task_id, Result=output)
 
