@@ -14,7 +14,7 @@ from benchmarks.shapes import SHAPES, build_model
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="client counts to run")
-    p.add_argument("--requests-per-client", type=int, default=2, help="measured requests per client")
+    p.add_argument("--requests-per-client", type=int, default=4, help="measured requests per client")
     p.add_argument("--min-requests", type=int, default=16, help="measured requests per level, at least")
     p.add_argument("--output-tokens", type=int, default=64, help="tokens generated per request (EOS ignored)")
     p.add_argument("--prompt-sentences", type=int, default=4, help="length of the fixed prompt")
@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cold-start", action="store_true", help="skip the second (cache-hit) start")
     p.add_argument("--only", choices=["ours", "baseline"], help="run one server only")
     p.add_argument("--hbm-gbps", type=float, help="HBM bandwidth for the bound (default: by device name)")
+    p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="environment for our server, e.g. MAX_BATCH_SIZE=32 (repeatable)")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     return p
 
@@ -42,7 +44,15 @@ def _config(args: argparse.Namespace) -> BenchConfig:
         shape=args.shape,
         cold_start=not args.no_cold_start,
         servers=chosen,
+        our_env=dict(_key_value(item) for item in args.server_env),
     )
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--server-env wants KEY=VALUE, got {item!r}")
+    return key, value
 
 
 def _bound(args: argparse.Namespace, results: BenchResults, model_dir: Path) -> None:

@@ -20,7 +20,7 @@ class BenchConfig:
     """Everything that fixes a run; printed before it starts."""
 
     concurrencies: list[int] = field(default_factory=lambda: [1, 8, 32])
-    requests_per_client: int = 2
+    requests_per_client: int = 4
     min_requests: int = 16
     output_tokens: int = 64
     prompt_sentences: int = 4
@@ -30,6 +30,7 @@ class BenchConfig:
     api_key: str | None = "bench-key"
     cold_start: bool = True
     servers: tuple[str, ...] = (OURS, BASELINE)
+    our_env: dict[str, str] = field(default_factory=dict)  # extra settings for our server (MAX_BATCH_SIZE=…)
 
     def requests_at(self, concurrency: int) -> int:
         """Requests measured at one level (warm-up not counted)."""
@@ -38,7 +39,9 @@ class BenchConfig:
     def describe(self) -> str:
         """One paragraph of the fixed parameters."""
         levels = ", ".join(f"{c} clients x {self.requests_at(c)} requests" for c in self.concurrencies)
-        return (f"shape={self.shape} device={self.device}; prompt = {self.prompt_sentences} sentences "
+        env = " ".join(f"{k}={v}" for k, v in self.our_env.items()) or "defaults"
+        return (f"shape={self.shape} device={self.device}; our server's settings: {env}; "
+                f"prompt = {self.prompt_sentences} sentences "
                 f"(prompt tokens shown by the servers' usage), output = {self.output_tokens} tokens with "
                 f"EOS ignored, greedy; levels: {levels}; at most {self.max_seconds_per_level:.0f} s of new "
                 f"requests per level; warm-up of one request per client excluded")
@@ -76,6 +79,7 @@ def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results
     """Cold start twice on a fresh merged cache (miss, then hit), then load the second one."""
     # Our server picks CUDA by itself whenever torch sees a GPU; hide it for a CPU run on a GPU box.
     extra = {"CUDA_VISIBLE_DEVICES": ""} if config.device == "cpu" else {}
+    extra.update(config.our_env)
     with tempfile.TemporaryDirectory(prefix="bench-merged-") as cache:
         labels = ["cold (cache miss)", "warm (cache hit)"] if config.cold_start else ["started"]
         for index, label in enumerate(labels):
