@@ -13,7 +13,7 @@ from devhost.process import HostProcess
 from share_layout.manifest import digest, manifest_of_directory
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
-from tests.function_app.host import instances, run, start
+from tests.function_app.host import instances, run, start, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_MODEL = "model-cache/local/tiny-chat"
@@ -110,6 +110,9 @@ def test_provision_deploy_and_redeploy(host: HostProcess) -> None:
     )
     assert reply.choices[0].message.content and reply.usage and reply.usage.completion_tokens == 5
 
-    again = run(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})["output"]
+    first = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL}).json()["id"]
+    concurrent = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})
+    assert concurrent.status_code == 409 and concurrent.json()["instanceId"] == first
+    again = wait_for(host, first)["output"]
     assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
     assert again["revision"] == "chat-one--2" and again["version"] == record["version"]
