@@ -101,6 +101,8 @@ class DurableApi:
             ("/instances/{instance_id}", self.purge, ["DELETE"]),
             ("/instances/{instance_id}/raiseEvent/{event}", self.raise_event, ["POST"]),
             ("/instances/{instance_id}/terminate", self.terminate, ["POST"]),
+            ("/instances/{instance_id}/suspend", self.suspend, ["POST"]),
+            ("/instances/{instance_id}/resume", self.resume, ["POST"]),
         ]
         webhook = [Route(p, self._guard(h, self._key_ok), methods=m) for p, h, m in table]
         rpc = [Route(p, self._guard(h, self._token_ok), methods=m) for p, h, m in table]
@@ -174,6 +176,23 @@ class DurableApi:
         if instance.is_terminal:
             return _error(410, f"Instance '{instance.instance_id}' has already finished.")
         self.engine.terminate(instance, request.query_params.get("reason", ""))
+        return Response(status_code=202)
+
+    async def suspend(self, request: Request) -> Response:
+        """POST instances/{instanceId}/suspend: 202, 404 unknown, 410 finished."""
+        return self._suspend_or_resume(request, suspended=True)
+
+    async def resume(self, request: Request) -> Response:
+        """POST instances/{instanceId}/resume: 202, 404 unknown, 410 finished."""
+        return self._suspend_or_resume(request, suspended=False)
+
+    def _suspend_or_resume(self, request: Request, suspended: bool) -> Response:
+        instance = self._instance(request)
+        if instance is None:
+            return _not_found(request.path_params["instance_id"])
+        if instance.is_terminal:
+            return _error(410, f"Instance '{instance.instance_id}' has already finished.")
+        self.engine.set_suspended(instance, suspended)
         return Response(status_code=202)
 
     async def purge(self, request: Request) -> Response:

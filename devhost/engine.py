@@ -77,6 +77,12 @@ class Engine:
         self.store.terminate(instance, event(Ev.EXECUTION_TERMINATED, -1, now, Input=json.dumps(reason)))
         log.info("Terminated orchestration (Id=%s)", instance.instance_id)
 
+    def set_suspended(self, instance: Instance, suspended: bool) -> None:
+        """Suspend (events wait in the inbox) or resume a live instance."""
+        self.store.set_status(instance.instance_id, "Suspended" if suspended else "Running", format_time(utc_now()))
+        log.info("%s orchestration (Id=%s)", "Suspended" if suspended else "Resumed", instance.instance_id)
+        self._wake.set()
+
     def _activity_done(self, outcome: ActivityOutcome) -> None:
         work = outcome.work
         if outcome.failure is None:
@@ -132,7 +138,7 @@ class Engine:
                  result.outcome, instance.instance_id, (time.monotonic() - started) * 1000)
 
     def _recover(self) -> None:
-        for instance in self.store.list_instances("WHERE status IN ('Running', 'Pending')"):
+        for instance in self.store.list_instances("WHERE status IN ('Running', 'Pending', 'Suspended')"):
             iid, execution = instance.instance_id, instance.execution_id
             tasks, timers = outstanding(self.store.history(iid), self.store.pending(iid, execution))
             for task in tasks:

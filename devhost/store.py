@@ -135,7 +135,11 @@ class Store:
 
     def next_message(self) -> Message | None:
         """The oldest undelivered message, if any."""
-        rows = self._query("SELECT msg_id, instance_id, execution_id, event FROM inbox ORDER BY msg_id LIMIT 1")
+        rows = self._query(
+            "SELECT m.msg_id, m.instance_id, m.execution_id, m.event FROM inbox m LEFT JOIN instances i "
+            "ON i.instance_id = m.instance_id WHERE i.status IS NULL OR i.status != 'Suspended' "
+            "ORDER BY m.msg_id LIMIT 1"
+        )
         if not rows:
             return None
         msg_id, instance_id, execution_id, text = rows[0]
@@ -187,6 +191,12 @@ class Store:
             db.execute("DELETE FROM inbox WHERE instance_id = ?", (instance.instance_id,))
             _append_history(db, instance.instance_id, [final_event])
             _upsert_instance(db, instance)
+
+    def set_status(self, instance_id: str, status: str, updated: str) -> None:
+        """Change a live instance's runtime status (suspend and resume)."""
+        with self._transaction() as db:
+            db.execute("UPDATE instances SET status = ?, last_updated_time = ? WHERE instance_id = ?",
+                       (status, updated, instance_id))
 
     def purge(self, instance_id: str) -> bool:
         """Delete an instance with its history and inbox; False if it did not exist."""

@@ -71,3 +71,17 @@ def test_terminate_and_purge_through_the_sdk_client(approval_host: HostProcess) 
     assert reply.json() == {"deleted": 1}
     assert httpx.get(links["statusQueryGetUri"]).status_code == 404
     assert httpx.delete(approval_host.url(f"/svc/instances/{links['id']}")).status_code == 404
+
+
+def test_suspended_instance_holds_events_until_resumed(approval_host: HostProcess) -> None:
+    links = start(approval_host, "/svc/approvals", {"approver": "gus", "timeout_seconds": 60})
+    wait_until(lambda: httpx.get(links["statusQueryGetUri"]).json()["customStatus"] == "waiting for approval",
+               what="the orchestration waiting for approval")
+    assert httpx.post(links["suspendPostUri"].replace("{text}", "hold")).status_code == 202
+    assert httpx.get(links["statusQueryGetUri"]).json()["runtimeStatus"] == "Suspended"
+    httpx.post(links["sendEventPostUri"].replace("{eventName}", "ApprovalEvent"), json={"approved": True, "by": "gus"})
+    held = httpx.get(links["statusQueryGetUri"], params={"showHistory": "true"}).json()
+    assert held["runtimeStatus"] == "Suspended"
+    assert 15 not in [event["EventType"] for event in held["historyEvents"]]  # no EventRaised delivered yet
+    assert httpx.post(links["resumePostUri"].replace("{text}", "go")).status_code == 202
+    assert wait_for_status(links["statusQueryGetUri"])["output"] == "approved by gus"
