@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_device(args: argparse.Namespace) -> None:
+    """Refuse combinations that cannot give a meaningful run, saying what to do instead."""
+    if args.shape == "phi3-mini" and not args.device.startswith("cuda"):
+        raise SystemExit("--shape phi3-mini writes 7.6 GB of bf16 weights and needs a GPU: add --device cuda")
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit(f"--device {args.device}: torch sees no CUDA device here; run on a GPU machine "
+                             "with a CUDA build of torch, or use --device cpu")
+
+
 def _config(args: argparse.Namespace) -> BenchConfig:
     chosen = {"ours": (OURS,), "baseline": (BenchConfig().servers[1],)}.get(args.only, BenchConfig().servers)
     return BenchConfig(
@@ -85,6 +97,7 @@ def _print(results: BenchResults) -> None:
 def main(argv: list[str] | None = None) -> BenchResults:
     """Build the model, run both servers, print the tables, optionally write JSON."""
     args = _parser().parse_args(argv)
+    _check_device(args)
     config = _config(args)
     print(f"Benchmark: {config.describe()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-share-") as tmp:
