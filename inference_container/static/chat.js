@@ -85,6 +85,8 @@ function addNote(item, text) {
 
 function setBusy(busy) {
   $("composer").dataset.state = busy ? "streaming" : "idle";
+  // Screen readers wait for aria-busy to clear, then read the finished reply once, not token by token.
+  $("transcript").setAttribute("aria-busy", String(busy));
   $("send").disabled = busy;
   $("stop").disabled = !busy;
   $("clear").disabled = busy;
