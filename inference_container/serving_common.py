@@ -21,8 +21,6 @@ from inference_container.protocol import SamplingRequest
 
 log = logging.getLogger("inference_container.requests")
 
-DISCONNECT_POLL_SECONDS = 0.5
-
 
 class ServingContext:
     """The loaded engine, tokenizer and the names clients may ask for."""
@@ -61,6 +59,7 @@ class RequestStream:
         loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._engine, self.started = engine, time.monotonic()
+        self._finished = False
         self.request_id = f"{prefix}-{uuid.uuid4().hex}"
 
         def emit(event: Event) -> None:
@@ -75,24 +74,32 @@ class RequestStream:
                            code="queue_full", headers={"Retry-After": "1"}) from None
 
     async def events(self, raw: Request | None = None) -> AsyncIterator[Event]:
-        """Yield events until Finished; with `raw`, cancel if the client disconnects meanwhile."""
-        while True:
-            try:
-                event = await asyncio.wait_for(self._queue.get(), DISCONNECT_POLL_SECONDS)
-            except TimeoutError:
-                if raw is not None and await raw.is_disconnected():
-                    self.cancel()
+        """Yield events until Finished; with `raw`, a client that disconnects meanwhile cancels the request."""
+        watcher = asyncio.create_task(self._cancel_on_disconnect(raw)) if raw is not None else None
+        try:
+            while True:
+                event = await self._queue.get()
+                if isinstance(event, Finished):
+                    self._finished = True
+                    if watcher is not None:
+                        watcher.cancel()
+                    self._log(event)
+                    yield event
                     return
-                continue
-            if isinstance(event, Finished):
-                self._log(event)
                 yield event
-                return
-            yield event
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    async def _cancel_on_disconnect(self, raw: Request) -> None:
+        """Wait for the client's http.disconnect (the body is already read) and cancel the request."""
+        while (await raw.receive())["type"] != "http.disconnect":
+            pass
+        self.cancel()
 
     def cancel(self) -> None:
         """Tell the engine to drop this request (no-op once finished)."""
-        if not self.request.cancelled:
+        if not self._finished and not self.request.cancelled:
             self._engine.cancel(self.request)
 
     def _log(self, event: Finished) -> None:

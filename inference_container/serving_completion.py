@@ -48,6 +48,8 @@ class OpenAIServingCompletion:
             assert isinstance(event, Finished)
             if event.reason == "error":
                 raise APIError(500, "Generation failed; see the server log.")
+            if event.reason == "abort":
+                break
             parts.append(event.text)
             usage = UsageInfo(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
                               total_tokens=event.prompt_tokens + event.completion_tokens)

@@ -1,6 +1,6 @@
 """The engine thread: admits waiting requests between steps and decodes all running rows together.
 
-Design, measured on the 2-core CPU dev box (tiny Llama, see tests): see `BATCHING_NOTES` below.
+The measurements that chose this design are in the package docstring (`inference_container.engine`).
 """
 
 import logging

@@ -109,3 +109,15 @@ def test_full_queue_answers_429_with_retry_after(tiny_queue_server: RunningServe
         assert int(response.headers["Retry-After"]) >= 1
         assert response.json()["error"]["type"] == "rate_limit_error"
     assert httpx.get(f"{tiny_queue_server.base_url}/health", timeout=10).status_code == 200
+
+
+def test_non_streamed_request_whose_client_leaves_is_cancelled(server: RunningServer, base_model: str) -> None:
+    aborted_before = server.metric('vllm:request_success_total{finished_reason="abort"}')
+    tokens_before = server.metric("vllm:generation_tokens_total")
+    body = {"model": base_model, "prompt": "x", "max_tokens": 500, "ignore_eos": True, "temperature": 0}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{server.base_url}/v1/completions", json=body, headers=server.headers(), timeout=0.2)
+    assert _poll_until(lambda: server.metric('vllm:request_success_total{finished_reason="abort"}')
+                       == aborted_before + 1)
+    assert server.metric("vllm:num_requests_running") == 0
+    assert server.metric("vllm:generation_tokens_total") - tokens_before < 500
