@@ -7,11 +7,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devhost.history import Event
+from devhost.records import TERMINAL, Commit, Instance, Message
+
+__all__ = ["Commit", "Instance", "Message", "Store"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -27,58 +29,10 @@ CREATE TABLE IF NOT EXISTS inbox (
     msg_id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL,
     execution_id TEXT NOT NULL, event TEXT NOT NULL);
 """
-TERMINAL = ("Completed", "Failed", "Terminated")
 COLUMNS = (
     "instance_id, name, execution_id, status, input, output, custom_status, created_time, "
     "last_updated_time, parent_instance_id, parent_execution_id, parent_task_id, next_seq, actions_seen"
 )
-
-
-@dataclass
-class Instance:
-    """One orchestration instance as stored (JSON values kept as JSON text)."""
-
-    instance_id: str
-    name: str
-    execution_id: str
-    status: str
-    input: str | None
-    output: str | None
-    custom_status: str | None
-    created_time: str
-    last_updated_time: str
-    parent_instance_id: str | None = None
-    parent_execution_id: str | None = None
-    parent_task_id: int | None = None
-    next_seq: int = 0
-    actions_seen: int = 0
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether the instance has finished (completed, failed or terminated)."""
-        return self.status in TERMINAL
-
-
-@dataclass
-class Message:
-    """An event waiting to be delivered to an instance's next episode."""
-
-    instance_id: str
-    execution_id: str
-    event: Event
-    msg_id: int = 0
-
-
-@dataclass
-class Commit:
-    """Everything one episode writes, applied in one transaction."""
-
-    instance: Instance
-    history: list[Event]
-    replace_history: bool = False
-    consumed_msg_id: int | None = None
-    new_instances: list[Instance] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
 
 
 class Store:

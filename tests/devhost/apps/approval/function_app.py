@@ -1,6 +1,7 @@
 """Human interaction, monitor and long-running patterns, as the official Python v2 docs show them."""
 
 import json
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,14 @@ async def stop_and_purge(req: func.HttpRequest, client: df.DurableOrchestrationC
         await client.terminate(instance_id, "stopped by user")
     result = await client.purge_instance_history(instance_id)
     return func.HttpResponse(json.dumps({"deleted": result.instances_deleted}), mimetype="application/json")
+
+
+@app.route(route="settings/{name:alpha}", methods=["GET"])
+def read_setting(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    """Report an app setting and the invocation context, to show how settings reach the app."""
+    body = {"value": os.environ.get(f"APPROVAL_{req.route_params['name'].upper()}"),
+            "function": context.function_name, "cwd": os.getcwd()}
+    return func.HttpResponse(json.dumps(body), mimetype="application/json")
 
 
 @app.orchestration_trigger(context_name="context")
