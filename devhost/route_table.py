@@ -29,6 +29,12 @@ def template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(parts) + "/?$", re.IGNORECASE)
 
 
+def _precedence(function: HttpFunction) -> tuple[int, int, int]:
+    """Literal routes before parameterised ones, catch-alls last (as ASP.NET routing orders them)."""
+    route = function.route
+    return (route.count("{*"), route.count("{"), -route.count("/"))
+
+
 @dataclass(frozen=True)
 class CompiledRoute:
     """An HTTP function with its compiled route."""
@@ -41,7 +47,8 @@ class RouteTable:
     """Finds the HTTP function for a method and a path below the route prefix."""
 
     def __init__(self, functions: list[HttpFunction]) -> None:
-        self._routes = [CompiledRoute(f, template_regex(f.route)) for f in functions]
+        ordered = sorted(functions, key=_precedence)
+        self._routes = [CompiledRoute(f, template_regex(f.route)) for f in ordered]
 
     def match(self, method: str, path: str) -> tuple[HttpFunction, dict[str, str]] | bool | None:
         """(function, route params) on a match; False if only the method differs; None if no route."""

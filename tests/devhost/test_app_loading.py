@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devhost.app_loader import HttpFunction
 from devhost.process import HostProcess
-from devhost.route_table import template_regex
+from devhost.route_table import RouteTable, template_regex
 from tests.devhost.conftest import APPS
 
 
@@ -52,3 +53,15 @@ def test_route_templates_match_and_extract_params(template: str, path: str, para
 
 def test_route_template_does_not_match_extra_segments() -> None:
     assert template_regex("status/{instanceId}").match("/status/a/b") is None
+
+
+def test_literal_route_wins_over_a_parameterised_one() -> None:
+    def function(name: str, route: str) -> HttpFunction:
+        return HttpFunction(name, route, None, "anonymous", "req", (), False, lambda req: None)
+
+    table = RouteTable([function("by_id", "items/{id}"), function("latest", "items/latest")])
+    found = table.match("GET", "items/latest")
+    assert found and not isinstance(found, bool) and found[0].name == "latest"
+    found = table.match("GET", "items/42")
+    assert found and not isinstance(found, bool)
+    assert found[0].name == "by_id" and found[1] == {"id": "42"}
