@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +42,7 @@ class HostProcess:
         self._extra_env = dict(env or {})
         self._log_path = Path(tempfile.mkdtemp(prefix="devhost-logs-")) / "host.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._closed_logs: str | None = None
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, **self._extra_env}
@@ -55,6 +57,10 @@ class HostProcess:
         """Start the host (again, on the same state dir and port) and wait until it reports Running."""
         if self.running:
             return self
+        if self._closed_logs is not None:  # started again after close(): keep the earlier logs
+            self._log_path = Path(tempfile.mkdtemp(prefix="devhost-logs-")) / "host.log"
+            self._log_path.write_text(self._closed_logs)
+            self._closed_logs = None
         command = [sys.executable, "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.port),
                    "--state-dir", str(self.state_dir)]
         with self._log_path.open("ab") as log:
@@ -112,7 +118,16 @@ class HostProcess:
 
     def logs(self) -> str:
         """Everything the host wrote to stdout and stderr so far, over all starts."""
+        if self._closed_logs is not None:
+            return self._closed_logs
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+
+    def close(self) -> None:
+        """Stop the host and remove its temporary log file (logs() still answers from memory)."""
+        self.stop()
+        if self._closed_logs is None:
+            self._closed_logs = self.logs()
+            shutil.rmtree(self._log_path.parent, ignore_errors=True)
 
     def url(self, path: str) -> str:
         """An absolute URL on this host for a path like `/api/ping`."""
@@ -123,4 +138,4 @@ class HostProcess:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.stop()
+        self.close()
