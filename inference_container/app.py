@@ -54,8 +54,6 @@ async def _load_in_background(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start loading without blocking start-up; stop the engine at shutdown."""
-    app.state.serving, app.state.engine, app.state.load_error = None, None, None
-    app.state.max_model_len = None
     task = asyncio.create_task(_load_in_background(app))
     yield
     if app.state.engine is not None:
@@ -69,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="inference_container", lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = ServerMetrics()
+    app.state.serving, app.state.engine, app.state.load_error = None, None, None
+    app.state.max_model_len = None
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(v1)

@@ -33,6 +33,9 @@ class OpenAIServingChat:
             text = self._ctx.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except TemplateError as exc:
             raise APIError(400, f"The chat template rejected these messages: {exc}", param="messages") from None
+        except ValueError as exc:  # transformers: the tokenizer has no chat template
+            raise APIError(400, f"This model cannot format chat messages ({exc}); use /v1/completions.",
+                           param="messages") from None
         return list(self._ctx.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     async def create(self, request: ChatCompletionRequest, raw: Request) -> Response:

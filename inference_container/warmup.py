@@ -21,6 +21,6 @@ def warm_up(engine: Engine, tokenizer: Any) -> None:
 
     prompt = list(tokenizer("Hello")["input_ids"]) or [0]
     params = SamplingParams(max_new_tokens=4, temperature=0.0, ignore_eos=True)
-    engine.submit(GenerationRequest("warmup", prompt, params, emit))
+    engine.submit(GenerationRequest("warmup", prompt, params, emit, internal=True))
     if not done.wait(WARMUP_TIMEOUT_SECONDS) or outcome[0].reason == "error":
         raise RuntimeError("warm-up generation failed")

@@ -130,7 +130,7 @@ class Engine:
     def _advance(self, seq: _Sequence, token: int) -> None:
         if seq.done or seq.request.cancelled:
             return
-        if not seq.output:
+        if not seq.output and not seq.request.internal:
             self._metrics.ttft.observe(time.monotonic() - seq.arrived)
         seq.output.append(token)
         seq.last_token = token
@@ -153,7 +153,8 @@ class Engine:
             text = seq.text.rest() if reason == "stop" else ""
         seq.done = True
         prompt, completion = len(seq.request.prompt_ids), len(seq.output)
-        self._metrics.record_finish(reason, prompt, completion, time.monotonic() - seq.arrived)
+        if not seq.request.internal:
+            self._metrics.record_finish(reason, prompt, completion, time.monotonic() - seq.arrived)
         seq.request.emit(Finished(reason, prompt, completion, text))
 
     def _drop_finished(self) -> None:

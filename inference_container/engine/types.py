@@ -45,3 +45,4 @@ class GenerationRequest:
     params: SamplingParams
     emit: Callable[[Event], None]
     cancelled: bool = field(default=False)
+    internal: bool = False  # the start-up warm-up: kept out of the request metrics
