@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import signal
 import sys
+from pathlib import Path
+from typing import TextIO
 
 import uvicorn
 
@@ -24,10 +27,22 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
+def _lock_state_dir(state_dir: Path) -> TextIO:
+    """Hold an exclusive lock on the state dir for the life of the process (released even on SIGKILL)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock = (state_dir / "host.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"Another devhost is already using the state dir {state_dir}; stop it first.") from None
+    return lock
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the host until SIGTERM/SIGINT; exit code 0 on a clean stop."""
     _configure_logging()
     config = build_config(parse_args(argv))
+    state_lock = _lock_state_dir(config.state_dir)
     load_local_settings(config.app_dir)
     index = load_app(config.app_dir)
     log.info("Loaded %d HTTP, %d orchestrator and %d activity functions from %s", len(index.http),
@@ -48,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(app, host="127.0.0.1", port=config.port, access_log=False, log_level="warning")
     log.info("Host stopped")
+    state_lock.close()
     return 0
 
 
@@ -55,6 +71,8 @@ def _exit_code() -> int:
     try:
         return main()
     except SystemExit as stop:
+        if isinstance(stop.code, str):
+            log.error(stop.code)
         return stop.code if isinstance(stop.code, int) else 1
     except Exception:
         log.exception("devhost failed to start")

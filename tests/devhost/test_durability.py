@@ -82,3 +82,12 @@ def test_sigterm_lets_a_running_activity_finish_and_keeps_its_result(host: HostP
     status = wait_for_status(links["statusQueryGetUri"], timeout=30)
     assert status["output"] == "approved by slow step"
     assert _attempts(attempts) == 1
+
+
+def test_a_second_host_on_the_same_state_dir_refuses_to_start(host: HostProcess) -> None:
+    second = HostProcess(host.app_dir, host.state_dir, startup_timeout=20)
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        second.start()
+    assert "already using the state dir" in second.logs()
+    second.close()
+    assert httpx.get(host.url("/admin/host/status")).json()["state"] == "Running"
