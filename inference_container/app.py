@@ -36,7 +36,8 @@ def _load(app: FastAPI) -> None:
     with timer.phase("warmup"):
         warm_up(engine, loaded.tokenizer)
     names = [settings.base_model_name] + ([settings.adapter_model_name] if settings.adapter_model_name else [])
-    context = ServingContext(engine, loaded.tokenizer, loaded.max_model_len, names)
+    vocab_size = int(loaded.model.get_input_embeddings().num_embeddings)
+    context = ServingContext(engine, loaded.tokenizer, loaded.max_model_len, vocab_size, names)
     app.state.max_model_len = loaded.max_model_len
     app.state.serving = (OpenAIServingChat(context), OpenAIServingCompletion(context))
     log.info("ready: serving %s (startup %.2fs)", ", ".join(names), sum(timer.seconds.values()))

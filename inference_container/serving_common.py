@@ -25,9 +25,10 @@ log = logging.getLogger("inference_container.requests")
 class ServingContext:
     """The loaded engine, tokenizer and the names clients may ask for."""
 
-    def __init__(self, engine: Engine, tokenizer: Any, max_model_len: int, model_names: list[str]) -> None:
+    def __init__(self, engine: Engine, tokenizer: Any, max_model_len: int, vocab_size: int,
+                 model_names: list[str]) -> None:
         self.engine, self.tokenizer, self.max_model_len = engine, tokenizer, max_model_len
-        self.model_names = model_names
+        self.vocab_size, self.model_names = vocab_size, model_names
 
     def check_model(self, name: str) -> None:
         """404 unless `name` is the base model or the adapter."""

@@ -20,7 +20,10 @@ class OpenAIServingCompletion:
     def _prompt_ids(self, request: CompletionRequest) -> list[int]:
         prompt = request.prompt
         if isinstance(prompt, list) and prompt and isinstance(prompt[0], int):
-            return [int(t) for t in prompt]
+            ids = [int(t) for t in prompt]
+            if not all(0 <= t < self._ctx.vocab_size for t in ids):
+                raise APIError(400, f"Token ids must be in [0, {self._ctx.vocab_size}).", param="prompt")
+            return ids
         text = prompt[0] if isinstance(prompt, list) else prompt
         ids = list(self._ctx.tokenizer(str(text))["input_ids"])
         if not ids:

@@ -51,9 +51,18 @@ def test_bad_chat_request_is_400_naming_the_field(server: RunningServer, body: d
     ({"model": "tiny-chat", "prompt": "a", "max_tokens": 0}, "max_tokens"),
     ({"model": "tiny-chat", "prompt": "a", "n": 3}, "n"),
     ({"model": "tiny-chat", "prompt": "a", "echo": True}, "echo"),
+    ({"model": "tiny-chat", "prompt": [1, 2, 10**9]}, "prompt"),
+    ({"model": "tiny-chat", "prompt": [-1]}, "prompt"),
+    ({"model": "tiny-chat", "prompt": "a", "seed": 2**70}, "seed"),
 ])
 def test_bad_completion_request_is_400_naming_the_field(server: RunningServer, body: dict, param: str) -> None:
     _assert_openai_error(_post(server, "completions", body), 400, param)
+
+
+def test_token_id_prompt_is_accepted(client: openai.OpenAI, base_model: str) -> None:
+    reply = client.completions.create(model=base_model, prompt=[5, 6, 7], max_tokens=3, temperature=0,
+                                      extra_body={"ignore_eos": True})
+    assert reply.usage is not None and reply.usage.prompt_tokens == 3
 
 
 @pytest.mark.parametrize("path", ["chat/completions", "completions"])
