@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 from safetensors.torch import load as load_safetensors
-from transformers import MODEL_FOR_CAUSAL_LM_MAPPING, AutoConfig, AutoTokenizer
+from transformers import MODEL_FOR_CAUSAL_LM_MAPPING, AutoConfig, AutoTokenizer, GenerationConfig
 from transformers.utils import logging as hf_logging
 
 from inference_container import merge_cache
@@ -86,6 +86,8 @@ def load(settings: Settings, metrics: ServerMetrics, timer: PhaseTimer) -> Loade
     config = AutoConfig.from_pretrained(settings.model_path)
     device, dtype = pick_device_and_dtype(config)
     model, hit = _load_weights(settings, timer, device, dtype)
+    if (settings.model_path / "generation_config.json").is_file():  # chat models list end-of-turn ids here
+        model.generation_config = GenerationConfig.from_pretrained(settings.model_path)
     metrics.merged_cache_hit.set(1 if hit else 0)
     limit = getattr(config, "max_position_embeddings", None) or 2048
     max_len = min(settings.max_model_len or limit, limit)
