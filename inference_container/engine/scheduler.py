@@ -93,6 +93,8 @@ class Engine:
                 if self._stopped:
                     return
                 admitted = self._admit()
+            if not admitted and not self._running:
+                continue  # everything that was waiting had been cancelled
             try:
                 with torch.inference_mode():
                     self._step(admitted)
@@ -113,7 +115,13 @@ class Engine:
 
     def _step(self, admitted: list[_Sequence]) -> None:
         if admitted:
-            logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted])
+            try:
+                logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted])
+            except Exception:  # e.g. out of memory on a long prompt: fail the newcomers, keep the batch
+                log.exception("prefill of %d new requests failed", len(admitted))
+                for seq in admitted:
+                    self._finish(seq, "error")
+                return
             self._batch.append(cache, mask)
             self._running.extend(admitted)
             rows = list(range(len(self._running) - len(admitted), len(self._running)))

@@ -1,12 +1,15 @@
 """Engine pieces in-process: stop strings across token boundaries, per-row sampling parameters."""
 
+import queue
+
 import pytest
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from inference_container.engine import SamplingParams
+from inference_container.engine import Engine, Finished, GenerationRequest, SamplingParams
 from inference_container.engine.detokenize import StopAwareText
 from inference_container.engine.sampling import make_generator, sample_rows
+from inference_container.metrics import ServerMetrics
 from tiny_model import TinyModelPaths
 
 
@@ -52,3 +55,36 @@ def test_rows_keep_their_own_parameters() -> None:
     assert first[1] == int(logits[1].argmax())  # top_p this small keeps only the best token
     again = sample_rows(logits, params, [make_generator(p, torch.device("cpu")) for p in params])
     assert again[2] == first[2]  # the seed fixes the sampled row
+
+
+class _FailsOnLongInput(torch.nn.Module):
+    """The tiny model, except that a forward over more than 40 positions fails (like an out-of-memory)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = model
+
+    def forward(self, **kwargs: object) -> object:
+        if kwargs["input_ids"].shape[1] > 40:  # type: ignore[attr-defined]
+            raise RuntimeError("simulated out of memory")
+        return self.inner(**kwargs)
+
+
+def test_failed_prefill_fails_only_the_newcomer(tiny_share: TinyModelPaths, tokenizer: object) -> None:
+    model = _FailsOnLongInput(AutoModelForCausalLM.from_pretrained(tiny_share.base_dir).eval())
+    engine = Engine(model, tokenizer, ServerMetrics(), max_batch_size=4, max_queue_size=4)
+    engine.start()
+    events: dict[str, queue.Queue] = {"short": queue.Queue(), "long": queue.Queue()}
+    try:
+        engine.submit(GenerationRequest("short", [5, 6, 7], SamplingParams(60, 0.0, ignore_eos=True),
+                                        events["short"].put))
+        events["short"].get(timeout=60)  # running now
+        engine.submit(GenerationRequest("long", [5] * 100, SamplingParams(5, 0.0), events["long"].put))
+        long_end = events["long"].get(timeout=60)
+        short_events = [events["short"].get(timeout=60)]
+        while not isinstance(short_events[-1], Finished):
+            short_events.append(events["short"].get(timeout=60))
+    finally:
+        engine.stop()
+    assert isinstance(long_end, Finished) and long_end.reason == "error"
+    assert short_events[-1].reason == "length" and short_events[-1].completion_tokens == 60
