@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from benchmarks.load import LevelResult
 
+NOISY_OTHER_CPU = 0.15  # above this share of the machine used by others, a level is flagged as noisy
+
 
 @dataclass(frozen=True)
 class LevelRow:
@@ -75,7 +77,11 @@ def format_table(rows: list[LevelRow]) -> str:
             f"{r.latency_p50_ms:>7.0f}ms {ratio:>8} {other:>9}"
         )
     lines.append("tok/s = completion tokens of all clients / wall seconds; other CPU = share of all cores that "
-                 "processes other than the client and the server used during the level (noise if large).")
+                 "processes other than the client and the server used during the level (incl. VM steal).")
+    busiest = max((r.other_cpu for r in rows if r.other_cpu is not None), default=0.0)
+    if busiest > NOISY_OTHER_CPU:
+        lines.append(f"WARNING: other work took up to {100 * busiest:.0f}% of the CPU during a level; these "
+                     "numbers are skewed by it. Re-run on a quiet machine to compare with other runs.")
     return "\n".join(lines)
 
 
