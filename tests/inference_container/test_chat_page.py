@@ -22,17 +22,26 @@ API_KEY = "page-test-key"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-# Runs before the page's own scripts: remembers what each chat request sent.
+SLOW_MAX_TOKENS = 480
+
+# Runs before the page's own scripts: remembers what each chat request sent, and slows the reply of a
+# request for SLOW_MAX_TOKENS tokens to one chunk per 100 ms so that Stop reliably lands mid-stream.
 RECORD_REQUESTS = """
 window.__sent = [];
 const originalFetch = window.fetch.bind(window);
-window.fetch = (url, options = {}) => {
-  if (String(url).includes("/v1/chat/completions")) {
-    window.__sent.push({ body: JSON.parse(options.body), headers: options.headers });
-  }
-  return originalFetch(url, options);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+window.fetch = async (url, options = {}) => {
+  if (!String(url).includes("/v1/chat/completions")) return originalFetch(url, options);
+  const body = JSON.parse(options.body);
+  window.__sent.push({ body, headers: options.headers });
+  const response = await originalFetch(url, options);
+  if (body.max_tokens !== SLOW_MAX_TOKENS) return response;
+  const slowed = response.body.pipeThrough(new TransformStream({
+    async transform(chunk, controller) { await sleep(100); controller.enqueue(chunk); },
+  }));
+  return new Response(slowed, { status: response.status, headers: response.headers });
 };
-"""
+""".replace("SLOW_MAX_TOKENS", str(SLOW_MAX_TOKENS))
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +83,19 @@ def _send_and_wait(driver: WebDriver, text: str, assistant_count: int) -> None:
     assert len(driver.find_elements(By.CSS_SELECTOR, ".msg.assistant")) == assistant_count
 
 
+def _open_with_key(driver: WebDriver, server_url: str) -> None:
+    driver.get(f"{server_url}/")
+    driver.find_element(By.ID, "api-key").send_keys(API_KEY, Keys.TAB)
+    WebDriverWait(driver, 30).until(
+        lambda d: Select(d.find_element(By.ID, "model")).first_selected_option.get_attribute("value"))
+
+
+def _set_max_tokens(driver: WebDriver, value: int) -> None:
+    field = driver.find_element(By.ID, "max-tokens")
+    field.clear()
+    field.send_keys(str(value))
+
+
 def _transcript(driver: WebDriver) -> list[tuple[str, str]]:
     items = driver.find_elements(By.CSS_SELECTOR, "#transcript > li")
     content = [i.find_element(By.CSS_SELECTOR, ".content").get_attribute("textContent") for i in items]
@@ -97,9 +119,7 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
     assert browser.execute_script("return sessionStorage.getItem('inference.apiKey')") == API_KEY
 
     browser.find_element(By.ID, "system-prompt").send_keys("You answer briefly.")
-    max_tokens = browser.find_element(By.ID, "max-tokens")
-    max_tokens.clear()
-    max_tokens.send_keys("24")
+    _set_max_tokens(browser, 24)
     _send_and_wait(browser, "Hello! What is the capital of France?", 1)
     _send_and_wait(browser, "And how is the adapter merged?", 2)
 
@@ -119,3 +139,27 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
 
     shot = Path(os.environ.get("CHAT_PAGE_SCREENSHOT", tmp_path / "chat-page.png"))
     assert browser.save_screenshot(str(shot)), f"no screenshot written to {shot}"
+
+
+def test_stop_ends_the_stream_and_clear_forgets_the_history(server_url: str, browser: WebDriver) -> None:
+    """Stop aborts a reply mid-stream (the page is usable again); after Clear, no earlier turn is sent."""
+    _open_with_key(browser, server_url)
+    _set_max_tokens(browser, SLOW_MAX_TOKENS)
+    browser.find_element(By.ID, "prompt").send_keys("Count from one to ten, slowly.")
+    browser.find_element(By.ID, "send").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".msg.assistant .content").get_attribute("textContent"))
+    browser.find_element(By.ID, "stop").click()
+    wait.until(lambda d: d.find_element(By.ID, "composer").get_attribute("data-state") == "idle")
+    assistant = browser.find_element(By.CSS_SELECTOR, ".msg.assistant")
+    assert "Stopped." in assistant.text
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    assert not browser.find_element(By.ID, "send").get_attribute("disabled")
+
+    browser.find_element(By.ID, "clear").click()
+    assert _transcript(browser) == []
+    _set_max_tokens(browser, 8)
+    _send_and_wait(browser, "A fresh start.", 1)
+    sent = browser.execute_script("return window.__sent")
+    assert [m["role"] for m in sent[-1]["body"]["messages"]] == ["user"]
+    assert sent[-1]["body"]["messages"][0]["content"] == "A fresh start."
