@@ -15,6 +15,9 @@ def test_phi3_mini_weight_bytes_match_the_model_built_from_the_config() -> None:
     config = phi3_mini_config(bos_id=1, eos_id=2, pad_id=0)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == (3072, 32, 32)
+    assert (config.intermediate_size, config.vocab_size) == (8192, 32064)
     embedding = model.get_input_embeddings().weight.numel()
     total = sum(p.numel() for p in model.parameters())
     weights, kv_per_token = decode_weight_bytes(config.to_dict())
