@@ -1,0 +1,31 @@
+"""The phi3-mini build path, run at a toy size on CPU: it writes a loadable base and a matching adapter."""
+
+from pathlib import Path
+
+import pytest
+from transformers import Phi3Config
+
+from benchmarks import shapes
+from benchmarks.baseline_server import ChatMessage, ChatRequest, load
+
+
+def _toy_phi3(bos_id: int, eos_id: int, pad_id: int) -> Phi3Config:
+    return Phi3Config(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+                      tie_word_embeddings=False, bos_token_id=bos_id, eos_token_id=eos_id, pad_token_id=pad_id)
+
+
+def test_phi3_build_path_writes_a_servable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same code as the GPU run, smaller config: the base loads, the adapter applies, generation streams."""
+    monkeypatch.setattr(shapes, "phi3_mini_config", _toy_phi3)
+    paths = shapes.build_model("phi3-mini", tmp_path, "cpu")
+    assert (paths.base_dir / "config.json").is_file()
+    assert shapes.build_model("phi3-mini", tmp_path, "cpu") == paths  # reused, not rebuilt
+
+    generator = load(str(paths.base_dir), str(paths.adapter_dir), "cpu")
+    request = ChatRequest(messages=[ChatMessage(role="user", content="Hello")], max_tokens=4, ignore_eos=True)
+    streamer, thread, usage = generator.start(request)
+    text = "".join(streamer)
+    thread.join()
+    assert usage["completion_tokens"] == 4 and usage["prompt_tokens"] > 0
+    assert isinstance(text, str)
