@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import bandwidth
-from benchmarks.report import format_cold_starts, format_table
-from benchmarks.run import OURS, BenchConfig, BenchResults, run
+from benchmarks.report import format_cold_starts, format_goals, format_table
+from benchmarks.run import BASELINE, OURS, BenchConfig, BenchResults, run
 from benchmarks.shapes import SHAPES, build_model
 
 
@@ -44,7 +44,7 @@ def _check_device(args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace) -> BenchConfig:
-    chosen = {"ours": (OURS,), "baseline": (BenchConfig().servers[1],)}.get(args.only, BenchConfig().servers)
+    chosen = {"ours": (OURS,), "baseline": (BASELINE,)}.get(args.only, (OURS, BASELINE))
     return BenchConfig(
         concurrencies=args.concurrency,
         requests_per_client=args.requests_per_client,
@@ -85,6 +85,10 @@ def _bound(args: argparse.Namespace, results: BenchResults, model_dir: Path) -> 
 def _print(results: BenchResults) -> None:
     print("\nThroughput (streaming, closed loop)")
     print(format_table(results.rows))
+    goals = format_goals(results.rows, OURS, BASELINE)
+    if goals:
+        print("\nGoals")
+        print(goals)
     if results.cold_starts:
         print("\nCold start of inference_container (seconds)")
         print(format_cold_starts(results.cold_starts))

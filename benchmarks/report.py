@@ -108,3 +108,26 @@ def format_cold_starts(starts: list[ColdStart]) -> str:
     if not keys:
         lines.append("(the server reported no inference_startup_phase_seconds metrics)")
     return "\n".join(lines)
+
+
+# (concurrency, minimum tokens/s ratio to the baseline) the project aims for on the 2-core dev machine.
+THROUGHPUT_GOALS = ((8, 5.0), (32, 15.0))
+TTFT_GOAL_CONCURRENCY = 32
+
+
+def format_goals(rows: list[LevelRow], ours: str, baseline: str) -> str:
+    """PASS/MISS lines for the throughput and TTFT goals that the measured levels cover."""
+    by_key = {(r.server, r.concurrency): r for r in rows}
+    lines = []
+    for concurrency, goal in THROUGHPUT_GOALS:
+        row = by_key.get((ours, concurrency))
+        if row is not None and row.ratio_to_baseline is not None:
+            verdict = "PASS" if row.ratio_to_baseline >= goal else "MISS"
+            lines.append(f"{verdict}  tokens/s at {concurrency} clients >= {goal:.0f}x baseline: "
+                         f"{row.ratio_to_baseline:.1f}x")
+    mine, theirs = by_key.get((ours, TTFT_GOAL_CONCURRENCY)), by_key.get((baseline, TTFT_GOAL_CONCURRENCY))
+    if mine is not None and theirs is not None:
+        verdict = "PASS" if mine.ttft_p50_ms <= theirs.ttft_p50_ms else "MISS"
+        lines.append(f"{verdict}  TTFT p50 at {TTFT_GOAL_CONCURRENCY} clients no worse than baseline: "
+                     f"{mine.ttft_p50_ms:.0f} ms vs {theirs.ttft_p50_ms:.0f} ms")
+    return "\n".join(lines)
