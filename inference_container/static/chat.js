@@ -228,6 +228,8 @@ function init() {
     else sessionStorage.removeItem(KEY_STORAGE);
     loadModels();
   });
+  // On a narrow screen the conversation comes first and the settings start folded.
+  if (window.matchMedia("(max-width: 760px)").matches) $("settings").open = false;
   bindRange("temperature");
   bindRange("top-p");
   $("composer").addEventListener("submit", send);
