@@ -143,7 +143,13 @@ async function streamReply(item) {
   for await (const chunk of readEvents(response.body)) {
     if (chunk.error) throw new Error(describeError(0, chunk));
     const choice = chunk.choices?.[0];
-    if (choice?.delta?.content) content.textContent += choice.delta.content;
+    if (choice?.delta?.content) {
+      const transcript = $("transcript");
+      // Follow the reply as it grows, unless the reader has scrolled up to read something earlier.
+      const following = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 80;
+      content.textContent += choice.delta.content;
+      if (following) transcript.scrollTop = transcript.scrollHeight;
+    }
     if (choice?.finish_reason === "error") {
       throw new Error("Error: the server failed while generating this reply; its log has the details.");
     }
