@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -33,11 +34,11 @@ class RunningServer:
         """Everything the server wrote to stdout and stderr so far."""
         return self.log_path.read_text(errors="replace")
 
-    def client(self, **kwargs: object) -> openai.OpenAI:
+    def client(self, **kwargs: Any) -> openai.OpenAI:
         """The official client pointed at this server."""
         return openai.OpenAI(base_url=f"{self.base_url}/v1", api_key=self.api_key or "unused", **kwargs)
 
-    def async_client(self, **kwargs: object) -> openai.AsyncOpenAI:
+    def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
         """The official async client pointed at this server."""
         return openai.AsyncOpenAI(base_url=f"{self.base_url}/v1", api_key=self.api_key or "unused", **kwargs)
 

@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -62,8 +63,9 @@ def test_hundred_streams_with_disconnects_all_finish_and_free_slots(server: Runn
 
 def test_greedy_and_seeded_results_hold_inside_a_shared_batch(client: openai.OpenAI, server: RunningServer,
                                                               base_model: str) -> None:
-    requests = [{"prompt": f"story {i} " * (i + 1), "temperature": 0.0 if i % 2 else 0.9, "seed": i}
-                for i in range(8)]
+    requests: list[dict[str, Any]] = [
+        {"prompt": f"story {i} " * (i + 1), "temperature": 0.0 if i % 2 else 0.9, "seed": i} for i in range(8)
+    ]
 
     def run(request: dict) -> str:
         reply = client.completions.create(model=base_model, max_tokens=12, top_p=0.9,

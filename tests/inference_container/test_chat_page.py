@@ -6,17 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from benchmarks import servers
 from tiny_model import TinyModelPaths
 
 pytestmark = pytest.mark.slow
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in requirements-dev.txt")
-from selenium.webdriver.chrome.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 API_KEY = "page-test-key"
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
@@ -57,8 +56,8 @@ def server_url(tiny_share: TinyModelPaths) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
     """Headless Chromium driven by Debian's chromedriver (scripts/install-system-deps.sh installs both)."""
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("chromium/chromedriver missing: run scripts/install-system-deps.sh")
+    if not CHROMIUM or not CHROMEDRIVER:  # a missing browser fails the test: it must not pass unseen
+        pytest.fail("chromium/chromedriver missing: run scripts/install-system-deps.sh (make test does)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
