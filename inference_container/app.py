@@ -7,6 +7,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 def _load(app: FastAPI) -> None:
     """Load, build the engine, warm up; runs in a worker thread while the server already answers."""
     settings: Settings = app.state.settings
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
     timer = loading.PhaseTimer(app.state.metrics)
     loaded = loading.load(settings, app.state.metrics, timer)
     engine = Engine(loaded.model, loaded.tokenizer, app.state.metrics, settings.max_batch_size,

@@ -18,7 +18,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     merged_cache_dir: Path | None = None
     served_model_name: str | None = None
-    max_batch_size: int = Field(default=16, ge=1)
+    max_batch_size: int = Field(default=32, ge=1)
+    torch_threads: int | None = Field(default=None, ge=1, description="CPU threads for torch (default: torch's).")
     max_queue_size: int = Field(default=256, ge=0)
     max_model_len: int | None = Field(default=None, ge=2)
     log_level: str = "INFO"
