@@ -5,9 +5,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from share_layout.paths import TRAINING_ADAPTER
+
+TargetName = Literal["local"]
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-DEFAULT_ADAPTER_SOURCE = "models/qlora/qlora/gpu_model/adapter"
 
 
 def share_relative(value: str) -> str:
@@ -27,7 +29,7 @@ class StrictBody(BaseModel):
 class ProvisionRequest(StrictBody):
     """POST /api/provision: create (or update) the share and the container app that serves the model."""
 
-    target: Literal["local"] = Field(default="local", description="Where to provision: the local target.")
+    target: TargetName = Field(default="local", description="Where to provision: the local target.")
     app_name: str = Field(default="finetuned-chat", pattern=APP_NAME_PATTERN)
     port: int | None = Field(default=None, ge=1024, le=65535, description="Local target: port to serve on.")
 
@@ -35,10 +37,10 @@ class ProvisionRequest(StrictBody):
 class DeployRequest(StrictBody):
     """POST /api/deploy: sync the server code and an adapter version to the share, restart, wait until ready."""
 
-    target: Literal["local"] = "local"
+    target: TargetName = "local"
     app_name: str = Field(default="finetuned-chat", pattern=APP_NAME_PATTERN)
     base_model: str = Field(description="Base model directory inside the share, e.g. model-cache/<org>/<model>.")
-    adapter_source: str = Field(default=DEFAULT_ADAPTER_SOURCE, description="Training output inside the share.")
+    adapter_source: str = Field(default=TRAINING_ADAPTER, description="Training output inside the share.")
     version: str | None = Field(
         default=None,
         pattern=VERSION_PATTERN,

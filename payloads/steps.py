@@ -1,13 +1,10 @@
 """Inputs and outputs of the orchestrations and their activities (JSON in Durable history)."""
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from payloads.requests import DeployRequest, ProvisionRequest
-
-TargetName = Literal["local"]
+from payloads.requests import DeployRequest, ProvisionRequest, TargetName
 
 
 class Payload(BaseModel):

@@ -7,10 +7,11 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from share_layout.paths import MODEL_CACHE, TRAINING_ADAPTER
 from tiny_model.tokenizer import train_tokenizer
 
-BASE_SUBDIR = Path("model-cache/local/tiny-chat")
-ADAPTER_SUBDIR = Path("models/qlora/qlora/gpu_model/adapter")
+BASE_SUBDIR = Path(MODEL_CACHE) / "local" / "tiny-chat"
+ADAPTER_SUBDIR = Path(TRAINING_ADAPTER)
 
 
 @dataclass(frozen=True)
