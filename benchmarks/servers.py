@@ -34,7 +34,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Poll `base_url`/ready until it answers 200; raise (with the log's tail) if the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -67,16 +68,21 @@ def serve(
             [sys.executable, *args], cwd=REPO_ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            _wait_ready(base_url, process, log, ready_timeout)
+            wait_ready(base_url, process, log, ready_timeout)
             yield RunningServer(name, base_url, time.monotonic() - start, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
     log.unlink(missing_ok=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited after a 20 s grace period."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 Command = tuple[list[str], dict[str, str]]

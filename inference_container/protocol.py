@@ -2,7 +2,7 @@
 
 import time
 import uuid
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -54,6 +54,10 @@ class SamplingRequest(BaseModel):
     stream_options: StreamOptions | None = None
     ignore_eos: bool = False
     user: str | None = None
+
+    def token_limit(self) -> int | None:
+        """The most tokens to generate: max_tokens here; each endpoint refines it."""
+        return self.max_tokens
 
     def stop_list(self) -> list[str]:
         """Stop strings as a list without empties."""
@@ -157,34 +161,42 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-class _Envelope(BaseModel):
-    created: int = Field(default_factory=lambda: int(time.time()))
+def _now() -> int:
+    return int(time.time())
+
+
+ChoiceT = TypeVar("ChoiceT", ChatChoice, ChatChunkChoice, CompletionChoice)
+
+
+class _Envelope(BaseModel, Generic[ChoiceT]):
+    """What every reply and chunk carries; subclasses set `object` and, for replies, an `id` default."""
+
+    created: int = Field(default_factory=_now)
     model: str
     usage: UsageInfo | None = None
+    id: str
+    object: str
+    choices: list[ChoiceT]
 
 
-class ChatCompletionResponse(_Envelope):
+class ChatCompletionResponse(_Envelope[ChatChoice]):
     """A non-streamed chat reply."""
 
     id: str = Field(default_factory=lambda: _new_id("chatcmpl"))
     object: Literal["chat.completion"] = "chat.completion"
-    choices: list[ChatChoice]
 
 
-class ChatCompletionChunk(_Envelope):
+class ChatCompletionChunk(_Envelope[ChatChunkChoice]):
     """One SSE chunk of a streamed chat reply."""
 
-    id: str
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    choices: list[ChatChunkChoice]
 
 
-class CompletionResponse(_Envelope):
+class CompletionResponse(_Envelope[CompletionChoice]):
     """A completion reply, or one SSE chunk of a streamed one."""
 
     id: str = Field(default_factory=lambda: _new_id("cmpl"))
     object: Literal["text_completion"] = "text_completion"
-    choices: list[CompletionChoice]
 
 
 class ModelCard(BaseModel):
@@ -192,7 +204,7 @@ class ModelCard(BaseModel):
 
     id: str
     object: Literal["model"] = "model"
-    created: int = Field(default_factory=lambda: int(time.time()))
+    created: int = Field(default_factory=_now)
     owned_by: str = "inference_container"
     root: str
     parent: str | None = None

@@ -1,4 +1,4 @@
-"""What chat and completions share: model names, limits, the engine bridge and SSE plumbing."""
+"""What chat and completions share: model names, limits, the engine bridge, SSE plumbing and the request flow."""
 
 import asyncio
 import contextlib
@@ -6,18 +6,20 @@ import json
 import logging
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from inference_container.engine import Engine, Finished, GenerationRequest, QueueFullError, SamplingParams
+from inference_container.engine import Engine, Finished, GenerationRequest, QueueFullError, SamplingParams, TextDelta
 from inference_container.engine.types import Event
 from inference_container.errors import APIError
-from inference_container.protocol import SamplingRequest
+from inference_container.protocol import SamplingRequest, UsageInfo
 
 log = logging.getLogger("inference_container.requests")
 
@@ -127,3 +129,79 @@ class CancellingStreamingResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self._on_close()
+
+
+RequestT = TypeVar("RequestT", bound=SamplingRequest)
+
+
+class OpenAIServing(ABC, Generic[RequestT]):
+    """One OpenAI endpoint: request to engine request, engine events to a whole reply or SSE chunks."""
+
+    id_prefix: ClassVar[str]  # of the request id, as OpenAI's: "chatcmpl", "cmpl"
+
+    def __init__(self, context: ServingContext) -> None:
+        self._ctx = context
+
+    @abstractmethod
+    def _prompt_ids(self, request: RequestT) -> list[int]:
+        """The prompt's token ids (APIError 400 when there is no usable prompt)."""
+
+    @abstractmethod
+    def _reply(self, request_id: str, model: str, text: str, finish: str, usage: UsageInfo) -> BaseModel:
+        """The whole, non-streamed reply."""
+
+    @abstractmethod
+    def _chunk(self, request_id: str, model: str, text: str | None, finish: str | None = None,
+               usage: UsageInfo | None = None) -> BaseModel:
+        """One streamed chunk: a choice carrying `text`, or with `text` None no choice (the usage chunk)."""
+
+    def _opening(self, request_id: str, model: str) -> BaseModel | None:
+        """A chunk streamed before any text; none unless the endpoint needs one."""
+        return None
+
+    async def create(self, request: RequestT, raw: Request) -> Response:
+        """Answer one request."""
+        self._ctx.check_model(request.model)
+        prompt_ids = self._prompt_ids(request)
+        params = self._ctx.sampling_params(request, request.token_limit(), len(prompt_ids))
+        stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix)
+        if request.stream:
+            include_usage = bool(request.stream_options and request.stream_options.include_usage)
+            chunks = self._chunks(stream, request.model, include_usage)
+            return CancellingStreamingResponse(chunks, on_close=stream.cancel)
+        return await self._whole(stream, request.model, raw)
+
+    async def _whole(self, stream: RequestStream, model: str, raw: Request) -> Response:
+        parts: list[str] = []
+        async for event in stream.events(raw):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+                continue
+            assert isinstance(event, Finished)
+            if event.reason == "error":
+                raise APIError(500, "Generation failed; see the server log.")
+            if event.reason == "abort":
+                break
+            parts.append(event.text)
+            reply = self._reply(stream.request_id, model, "".join(parts), event.reason, _usage(event))
+            return JSONResponse(reply.model_dump(mode="json"))
+        return Response(status_code=499)  # client went away
+
+    async def _chunks(self, stream: RequestStream, model: str, include_usage: bool) -> AsyncIterator[str]:
+        opening = self._opening(stream.request_id, model)
+        if opening is not None:
+            yield sse(opening)
+        async for event in stream.events():
+            if isinstance(event, TextDelta):
+                yield sse(self._chunk(stream.request_id, model, event.text))
+                continue
+            assert isinstance(event, Finished)
+            yield sse(self._chunk(stream.request_id, model, event.text, event.reason))
+            if include_usage:
+                yield sse(self._chunk(stream.request_id, model, None, usage=_usage(event)))
+        yield sse("[DONE]")
+
+
+def _usage(event: Finished) -> UsageInfo:
+    return UsageInfo(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
+                     total_tokens=event.prompt_tokens + event.completion_tokens)

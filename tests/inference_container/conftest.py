@@ -1,10 +1,8 @@
 """Real `python -m inference_container` servers on the tiny model, driven over loopback HTTP."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ import httpx
 import openai
 import pytest
 
+from benchmarks import servers
 from tiny_model import TinyModelPaths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -55,30 +54,10 @@ class RunningServer:
         return 0.0
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(server: RunningServer, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.base_url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)  # polling interval, bounded by the deadline
-    raise TimeoutError(f"server not ready in {READY_TIMEOUT_SECONDS}s:\n{server.log()}")
-
-
 def start_server(log_path: Path, model: TinyModelPaths, api_key: str | None = None,
                  **env_overrides: str) -> RunningServer:
     """Start `python -m inference_container` and wait for /ready."""
-    port = free_port()
+    port = servers.free_port()
     env = {**os.environ, "MODEL_PATH": str(model.base_dir), "ADAPTER_PATH": str(model.adapter_dir),
            "PORT": str(port), "HOST": "127.0.0.1", "CUDA_VISIBLE_DEVICES": "", **env_overrides}
     env.pop("API_KEY", None)
@@ -89,7 +68,7 @@ def start_server(log_path: Path, model: TinyModelPaths, api_key: str | None = No
                                stdout=log_file, stderr=subprocess.STDOUT)
     server = RunningServer(f"http://127.0.0.1:{port}", log_path, process, api_key)
     try:
-        _wait_ready(server, time.monotonic() + READY_TIMEOUT_SECONDS)
+        servers.wait_ready(server.base_url, process, log_path, READY_TIMEOUT_SECONDS)
     except BaseException:
         stop_server(server)
         raise
@@ -98,12 +77,7 @@ def start_server(log_path: Path, model: TinyModelPaths, api_key: str | None = No
 
 def stop_server(server: RunningServer) -> None:
     """Stop the server (SIGTERM, then SIGKILL after a grace period)."""
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
+    servers.stop(server.process)
 
 
 @pytest.fixture(scope="session")
