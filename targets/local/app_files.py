@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 CRASH_LOOP_RESTARTS = 3
+EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit)\b[^:]*: .+")
 
 
 class ServerSpec(BaseModel):
@@ -90,7 +92,14 @@ class AppFiles:
         """Where one revision's output goes."""
         return self.logs_dir / f"{revision}.log"
 
-    def log_tail(self, revision: str, lines: int = 15) -> str:
-        """The last lines a revision printed (the server never prints its key)."""
+    def log_lines(self, revision: str) -> list[str]:
+        """What a revision printed (the server never prints its key)."""
         path = self.log_path(revision)
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+        return path.read_text(errors="replace").splitlines() if path.exists() else []
+
+    def crash_report(self, revision: str, tail: int = 15) -> str:
+        """The last exception a revision printed, then its last lines."""
+        lines = self.log_lines(revision)
+        errors = [line for line in lines if EXCEPTION_LINE.match(line)]
+        report = f"last error: {errors[-1]}\n" if errors else ""
+        return report + "last output:\n" + "\n".join(lines[-tail:])

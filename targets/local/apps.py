@@ -97,8 +97,8 @@ class LocalApps:
         if state.revision != revision:
             return ReadinessResult(ready=False, detail=f"revision {revision} not started yet")
         if state.restarts >= CRASH_LOOP_RESTARTS:
-            tail = files.log_tail(revision)
-            detail = f"revision {revision} keeps crashing (exit code {state.last_exit_code}); last output:\n{tail}"
+            report = files.crash_report(revision)
+            detail = f"revision {revision} keeps crashing (exit code {state.last_exit_code}); {report}"
             return ReadinessResult(ready=False, failed=True, detail=detail)
         try:
             reply = requests.get(f"{self.endpoint(spec)}/ready", timeout=3)

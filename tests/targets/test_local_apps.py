@@ -96,3 +96,16 @@ def test_api_key_file_is_owner_only_and_stable(target: LocalTarget) -> None:
     target.apps.create_app("app-four", None)
     assert files.ensure_api_key() == key and len(key) >= 32
     assert files.key_path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_revision_that_keeps_crashing_is_reported_failed_with_its_log(target: LocalTarget) -> None:
+    target.apps.create_app("app-five", None)
+    version = deployed_version("app-five")
+    weights = target.share.path(BASE_MODEL) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a base model whose copy to the share was cut short
+    revision = target.apps.restart("app-five", BASE_MODEL, version).revision
+    probe = wait_ready(target, "app-five", revision, timeout=120)
+    assert probe.failed and not probe.ready
+    assert f"revision {revision} keeps crashing" in probe.detail
+    assert "last error: safetensors._safetensors_rust.SafetensorError: Error while deserializing" in probe.detail
+    assert target.apps.files("app-five").read_state().restarts >= 3
