@@ -1,22 +1,16 @@
 """A local host killed mid-deploy picks the deploy up where it was when started again."""
 
-import shutil
 from pathlib import Path
 
 from openai import OpenAI
 
-from devhost.process import HostProcess
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
-from tests.function_app.host import run, start, wait_for, wait_for_step
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.function_app.host import local_host, run, start, wait_for, wait_for_step
 
 
 def test_sigkill_while_waiting_for_readiness_then_restart_completes_the_deploy(tiny_share, tmp_path: Path) -> None:
-    shutil.copytree(tiny_share.base_dir.parents[2], tmp_path / "share")
-    env = {"LOCAL_TARGET_ROOT": str(tmp_path), "READINESS_POLL_SECONDS": "1"}
-    host = HostProcess(PROJECT_ROOT, tmp_path / "devhost", function_key="k", env=env)
+    host = local_host(tiny_share, tmp_path, "k")
     try:
         with host:
             assert run(host, "provision", {"app_name": "crashy"})["runtimeStatus"] == "Completed"

@@ -13,24 +13,23 @@ from devhost.process import HostProcess
 from share_layout.manifest import digest, manifest_of_directory
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
-from tests.function_app.host import instances, run, start, wait_for
+from tests.function_app.host import instances, local_host, run, start, wait_for
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_MODEL = "model-cache/local/tiny-chat"
 
 
 @pytest.fixture(scope="module")
-def host(tiny_share, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    """The function app on devhost with a function key, its local target in a temporary directory."""
-    import shutil
+def local_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the module's local target keeps its share and apps."""
+    return tmp_path_factory.mktemp("local-target")
 
-    root = tmp_path_factory.mktemp("local-target")
-    shutil.copytree(tiny_share.base_dir.parents[2], root / "share")
-    env = {"LOCAL_TARGET_ROOT": str(root), "READINESS_POLL_SECONDS": "1"}
-    with HostProcess(PROJECT_ROOT, root / "devhost", function_key="test-key", env=env) as process:
-        process.local_root = root  # type: ignore[attr-defined]
+
+@pytest.fixture(scope="module")
+def host(tiny_share, local_root: Path) -> Iterator[HostProcess]:
+    """The function app on devhost with a function key, its local target in a temporary directory."""
+    with local_host(tiny_share, local_root, "test-key") as process:
         yield process
-    stop_all(root / "apps")
+    stop_all(local_root / "apps")
 
 
 BAD_BODIES = [
@@ -86,8 +85,8 @@ def test_deploy_to_an_app_never_provisioned_fails_with_a_readable_error(host: Ho
     assert "step 'restart' failed" in result["error"] and "POST /api/provision first" in result["error"]
 
 
-def test_provision_deploy_and_redeploy(host: HostProcess) -> None:
-    root: Path = host.local_root  # type: ignore[attr-defined]
+def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> None:
+    root = local_root
     provisioned = run(host, "provision", {"app_name": "chat-one"})
     assert provisioned["runtimeStatus"] == "Completed", provisioned
     endpoint = provisioned["output"]["ACA_APP_ENDPOINT"]
