@@ -9,7 +9,7 @@ from benchmarks import servers
 from benchmarks.bandwidth import BandwidthBound
 from benchmarks.load import LevelResult, Workload, run_level, served_model_id, warm_up
 from benchmarks.report import ColdStart, LevelRow, summarize, with_ratios
-from benchmarks.shapes import ModelPaths
+from tiny_model import TinyModelPaths as ModelPaths
 
 OURS, BASELINE = "inference_container", "baseline (seed-style)"
 PROMPT_SENTENCE = "The server streams tokens to the client and reports usage when the reply is finished. "

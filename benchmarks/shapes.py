@@ -5,7 +5,6 @@ construction, not by test. It writes ~7.6 GB of random weights, so it wants a GP
 """
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -13,18 +12,11 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, GenerationConfig, Phi3Config
 
 import tiny_model
+from tiny_model import TinyModelPaths as ModelPaths
 from tiny_model.build import ADAPTER_SUBDIR, BASE_SUBDIR
 from tiny_model.tokenizer import train_tokenizer
 
 SHAPES = ("tiny", "phi3-mini")
-
-
-@dataclass(frozen=True)
-class ModelPaths:
-    """Base model and adapter directories in the share layout."""
-
-    base_dir: Path
-    adapter_dir: Path
 
 
 def phi3_mini_config(bos_id: int, eos_id: int, pad_id: int) -> Phi3Config:
@@ -84,8 +76,7 @@ def build_model(shape: str, share: Path, device: str) -> ModelPaths:
         tiny = ModelPaths(share / BASE_SUBDIR, share / ADAPTER_SUBDIR)
         if _existing(tiny, "q_proj"):
             return tiny
-        built = tiny_model.build(share)
-        return ModelPaths(built.base_dir, built.adapter_dir)
+        return tiny_model.build(share)
     if shape == "phi3-mini":
         return _build_phi3_mini(share, device)
     raise ValueError(f"unknown shape {shape!r}; choose one of {', '.join(SHAPES)}")
