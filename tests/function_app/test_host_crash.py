@@ -26,7 +26,8 @@ def test_sigkill_while_waiting_for_readiness_then_restart_completes_the_deploy(t
         assert record["revision"] == "crashy--1"  # the restart step that had finished was not run again
         api_key = AppFiles(tmp_path / "apps" / "crashy").ensure_api_key()
         client = OpenAI(base_url=f"{record['endpoint']}/v1", api_key=api_key)
-        reply_text = client.completions.create(model=record["version"], prompt="Hello", max_tokens=3).choices[0].text
+        reply_text = client.completions.create(model=record["version"], prompt="Hello", max_tokens=3, temperature=0,
+                                              extra_body={"ignore_eos": True}).choices[0].text
         assert reply_text
     finally:
         host.stop()
