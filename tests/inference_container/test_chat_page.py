@@ -89,6 +89,13 @@ def _open_with_key(driver: WebDriver, server_url: str) -> None:
         lambda d: Select(d.find_element(By.ID, "model")).first_selected_option.get_attribute("value"))
 
 
+def _set_temperature(driver: WebDriver, value: float) -> None:
+    slider = driver.find_element(By.ID, "temperature")
+    driver.execute_script("arguments[0].value = arguments[1];"
+                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", slider, str(value))
+    assert driver.find_element(By.ID, "temperature-value").text == str(value)
+
+
 def _set_max_tokens(driver: WebDriver, value: int) -> None:
     field = driver.find_element(By.ID, "max-tokens")
     field.clear()
@@ -119,6 +126,7 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
 
     browser.find_element(By.ID, "system-prompt").send_keys("You answer briefly.")
     _set_max_tokens(browser, 24)
+    _set_temperature(browser, 0)  # greedy: a sampled reply from random weights may be an immediate end of turn
     _send_and_wait(browser, "Hello! What is the capital of France?", 1)
     _send_and_wait(browser, "And how is the adapter merged?", 2)
 
@@ -131,7 +139,7 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
     sent = browser.execute_script("return window.__sent")
     assert len(sent) == 2
     second = sent[1]["body"]
-    assert second["stream"] is True and second["max_tokens"] == 24 and second["model"] == "tiny-chat-adapter"
+    assert second["stream"] is True and second["max_tokens"] == 24 and second["temperature"] == 0 and second["model"] == "tiny-chat-adapter"
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
     assert second["messages"][2]["content"] == transcript[1][1]
     assert sent[1]["headers"]["Authorization"] == f"Bearer {API_KEY}"
