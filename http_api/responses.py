@@ -16,6 +16,12 @@ class BadRequest(Exception):
         super().__init__(message)
         self.body: dict[str, Any] = {"error": {"message": message, "fields": fields or []}}
 
+    @classmethod
+    def naming(cls, lead: str, fields: list[dict[str, str]]) -> "BadRequest":
+        """A 400 whose message lists every field's problem after `lead`."""
+        summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
+        return cls(f"{lead}: {summary}", fields)
+
 
 def json_response(payload: Any, status_code: int = 200) -> func.HttpResponse:
     """A JSON HTTP response."""
@@ -46,6 +52,4 @@ def parse_body(req: func.HttpRequest, model: type[Body]) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fields = _field_errors(error)
-        summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
-        raise BadRequest(f"invalid request body: {summary}", fields) from error
+        raise BadRequest.naming("invalid request body", _field_errors(error)) from error

@@ -31,6 +31,9 @@ class FileShare(Protocol):
 class AppHost(Protocol):
     """Runs the inference server as a container app with the share mounted."""
 
+    def is_provisioned(self, app_name: str) -> bool:
+        """Whether the app exists (provision has created it)."""
+
     def create_app(self, app_name: str, port: int | None) -> ProvisionOutputs:
         """Create the app (idempotent) and return where it will answer."""
 

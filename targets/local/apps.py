@@ -32,6 +32,10 @@ class LocalApps:
         """The files of one app."""
         return AppFiles(self.apps_dir / app_name)
 
+    def is_provisioned(self, app_name: str) -> bool:
+        """Whether provision has written the app's spec."""
+        return self.files(app_name).read_spec() is not None
+
     def require_spec(self, app_name: str) -> AppSpec:
         """The app's spec, or a clear error when it was never provisioned."""
         spec = self.files(app_name).read_spec()

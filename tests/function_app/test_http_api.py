@@ -79,10 +79,27 @@ def test_status_of_unknown_instance_is_404(host: HostProcess) -> None:
     assert reply.status_code == 404 and "no-such-instance" in reply.json()["error"]["message"]
 
 
-def test_deploy_to_an_app_never_provisioned_fails_with_a_readable_error(host: HostProcess) -> None:
-    result = run(host, "deploy", {"app_name": "never-made", "base_model": BASE_MODEL})
-    assert result["runtimeStatus"] == "Failed"
-    assert "step 'restart' failed" in result["error"] and "POST /api/provision first" in result["error"]
+MISSING_ON_TARGET = [
+    ({"app_name": "never-made", "base_model": BASE_MODEL}, {"app_name": "POST /api/provision first"}),
+    ({"app_name": "checked", "base_model": "model-cache/org/absent"}, {"base_model": "no base model"}),
+    ({"app_name": "checked", "base_model": BASE_MODEL, "adapter_source": "models/none"}, {"adapter_source": "no LoRA"}),
+    ({"app_name": "checked", "base_model": BASE_MODEL, "adapter_source": "models/none", "version": "never-made"},
+     {"adapter_source": "no LoRA"}),
+    ({"app_name": "never-made", "base_model": "model-cache/x", "adapter_source": "models/none"},
+     {"app_name": "not provisioned", "base_model": "no base model", "adapter_source": "no LoRA"}),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), MISSING_ON_TARGET)
+def test_deploy_naming_what_the_target_lacks_is_400_and_starts_nothing(host: HostProcess, body, expected) -> None:
+    assert run(host, "provision", {"app_name": "checked"})["runtimeStatus"] == "Completed"
+    before = len(instances(host))
+    reply = start(host, "deploy", body)
+    assert reply.status_code == 400, reply.text
+    fields = {item["field"]: item["message"] for item in reply.json()["error"]["fields"]}
+    assert fields.keys() == expected.keys()
+    assert all(words in fields[name] for name, words in expected.items()), fields
+    assert len(instances(host)) == before
 
 
 def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> None:
@@ -116,3 +133,9 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
     again = wait_for(host, first)["output"]
     assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
     assert again["revision"] == "chat-one--2" and again["version"] == record["version"]
+
+    # a rollback names a snapshot: the training output may have moved on or gone
+    body = {"app_name": "chat-one", "base_model": BASE_MODEL, "version": record["version"], "adapter_source": "gone"}
+    rolled_back = run(host, "deploy", body)
+    assert rolled_back["runtimeStatus"] == "Completed", rolled_back
+    assert rolled_back["output"]["revision"] == "chat-one--3" and rolled_back["output"]["version"] == record["version"]
