@@ -2,7 +2,7 @@
 
 import time
 import uuid
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -55,9 +55,15 @@ class SamplingRequest(BaseModel):
     ignore_eos: bool = False
     user: str | None = None
 
+    default_token_limit: ClassVar[int | None] = None  # None: whatever room the context leaves
+
     def token_limit(self) -> int | None:
-        """The most tokens to generate: max_tokens here; each endpoint refines it."""
+        """The most tokens to generate as the client asked (None: not asked); each endpoint refines it."""
         return self.max_tokens
+
+    def token_limit_param(self) -> str:
+        """The request field the limit came from, for error messages."""
+        return "max_tokens"
 
     def stop_list(self) -> list[str]:
         """Stop strings as a list without empties."""
@@ -90,6 +96,10 @@ class ChatCompletionRequest(SamplingRequest):
         """max_completion_tokens if given, else max_tokens."""
         return self.max_completion_tokens or self.max_tokens
 
+    def token_limit_param(self) -> str:
+        """max_completion_tokens when that is what the client sent."""
+        return "max_completion_tokens" if self.max_completion_tokens else "max_tokens"
+
 
 class CompletionRequest(SamplingRequest):
     """Body of POST /v1/completions."""
@@ -103,9 +113,7 @@ class CompletionRequest(SamplingRequest):
             raise ValueError("give exactly one prompt (a string or a list of token ids)")
         return value
 
-    def token_limit(self) -> int | None:
-        """max_tokens (completions default to 16 tokens, as OpenAI's do)."""
-        return self.max_tokens or 16
+    default_token_limit: ClassVar[int | None] = 16  # as OpenAI's completions
 
 
 class UsageInfo(BaseModel):

@@ -38,8 +38,8 @@ class ServingContext:
             raise APIError(404, f"The model '{name}' does not exist; available: {', '.join(self.model_names)}",
                            param="model", code="model_not_found")
 
-    def sampling_params(self, request: SamplingRequest, limit: int | None, prompt_len: int) -> SamplingParams:
-        """Validate the options and the prompt length; build the engine's parameters."""
+    def sampling_params(self, request: SamplingRequest, prompt_len: int) -> SamplingParams:
+        """Validate the options, the prompt length and the token limit; build the engine's parameters."""
         unsupported = request.unsupported_option()
         if unsupported is not None:
             raise APIError(400, f"'{unsupported}' is not supported by this server"
@@ -49,8 +49,15 @@ class ServingContext:
             raise APIError(400, f"This model's maximum context length is {self.max_model_len} tokens. "
                            f"However, your prompt has {prompt_len} tokens. Shorten the prompt.",
                            param="messages", code="context_length_exceeded")
+        asked = request.token_limit()
+        if asked is not None and asked > room:
+            raise APIError(400, f"This model's maximum context length is {self.max_model_len} tokens. However, "
+                           f"you requested {prompt_len + asked} tokens ({prompt_len} in the prompt, {asked} for the "
+                           f"completion). Reduce {request.token_limit_param()} to at most {room}, or the prompt.",
+                           param=request.token_limit_param(), code="context_length_exceeded")
+        max_new_tokens = asked or min(request.default_token_limit or room, room)
         temperature = 1.0 if request.temperature is None else request.temperature
-        return SamplingParams(max_new_tokens=min(limit or room, room), temperature=temperature,
+        return SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature,
                               top_p=1.0 if request.top_p is None else request.top_p, seed=request.seed,
                               stop=tuple(request.stop_list()), ignore_eos=request.ignore_eos)
 
@@ -163,7 +170,7 @@ class OpenAIServing(ABC, Generic[RequestT]):
         """Answer one request."""
         self._ctx.check_model(request.model)
         prompt_ids = self._prompt_ids(request)
-        params = self._ctx.sampling_params(request, request.token_limit(), len(prompt_ids))
+        params = self._ctx.sampling_params(request, len(prompt_ids))
         stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix)
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)

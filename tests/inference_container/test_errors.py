@@ -87,6 +87,22 @@ def test_prompt_longer_than_context_is_400_with_lengths(client: openai.OpenAI, b
     assert any(char.isdigit() for char in message.split("prompt has")[1])
 
 
+@pytest.mark.parametrize("limit", ["max_tokens", "max_completion_tokens"])
+def test_token_limit_past_the_context_is_400_naming_the_limit(client: openai.OpenAI, base_model: str,
+                                                              limit: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model=base_model, messages=USER, **{limit: 600})  # type: ignore[call-overload]
+    assert caught.value.param == limit and caught.value.code == "context_length_exceeded"
+    assert "maximum context length is 512" in caught.value.message and f"Reduce {limit}" in caught.value.message
+
+
+def test_default_limit_is_cut_to_the_room_left(client: openai.OpenAI, base_model: str) -> None:
+    reply = client.completions.create(model=base_model, prompt=[5] * 505, temperature=0,
+                                      extra_body={"ignore_eos": True})  # completions default to 16 tokens
+    assert reply.usage is not None and reply.usage.prompt_tokens == 505 and reply.usage.completion_tokens == 7
+    assert reply.choices[0].finish_reason == "length"
+
+
 def test_official_client_sees_errors_as_typed_exceptions(client: openai.OpenAI, base_model: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model=base_model, messages=USER, n=2)  # type: ignore[arg-type]
