@@ -33,14 +33,15 @@ def _load(app: FastAPI) -> None:
     timer = loading.PhaseTimer(app.state.metrics)
     loaded = loading.load(settings, app.state.metrics, timer)
     engine = Engine(loaded.model, loaded.tokenizer, app.state.metrics, settings.max_batch_size,
-                    settings.max_queue_size)
+                    settings.max_queue_size, loaded.base_view)
     engine.start()
     app.state.engine = engine
     with timer.phase("warmup"):
-        warm_up(engine, loaded.tokenizer)
+        warm_up(engine, loaded.tokenizer, base_view=loaded.base_view is not None)
     names = [settings.base_model_name] + ([settings.adapter_model_name] if settings.adapter_model_name else [])
     vocab_size = int(loaded.model.get_input_embeddings().num_embeddings)
-    context = ServingContext(engine, loaded.tokenizer, loaded.max_model_len, vocab_size, names)
+    context = ServingContext(engine, loaded.tokenizer, loaded.max_model_len, vocab_size, names,
+                             base_view_name=settings.base_model_name if loaded.base_view else None)
     app.state.max_model_len = loaded.max_model_len
     app.state.serving = (OpenAIServingChat(context), OpenAIServingCompletion(context))
     log.info("ready: serving %s (startup %.2fs)", ", ".join(names), sum(timer.seconds.values()))

@@ -14,6 +14,7 @@ from transformers import MODEL_FOR_CAUSAL_LM_MAPPING, AutoConfig, AutoTokenizer,
 from transformers.utils import logging as hf_logging
 
 from inference_container import merge_cache
+from inference_container.base_view import BaseModelView
 from inference_container.metrics import ServerMetrics
 from inference_container.settings import Settings
 
@@ -46,6 +47,7 @@ class LoadedModel:
     tokenizer: Any
     max_model_len: int
     cache_hit: bool
+    base_view: BaseModelView | None = None  # with an adapter: serves the base model from the merged weights
 
 
 def pick_device_and_dtype(config: Any) -> tuple[torch.device, torch.dtype]:
@@ -86,13 +88,17 @@ def load(settings: Settings, metrics: ServerMetrics, timer: PhaseTimer) -> Loade
     config = AutoConfig.from_pretrained(settings.model_path)
     device, dtype = pick_device_and_dtype(config)
     model, hit = _load_weights(settings, timer, device, dtype)
+    base_view = None
+    if settings.adapter_path is not None:
+        with timer.phase("base_view"):
+            base_view = BaseModelView(model, settings.adapter_path)
     if (settings.model_path / "generation_config.json").is_file():  # chat models list end-of-turn ids here
         model.generation_config = GenerationConfig.from_pretrained(settings.model_path)
     metrics.merged_cache_hit.set(1 if hit else 0)
     limit = getattr(config, "max_position_embeddings", None) or 2048
     max_len = min(settings.max_model_len or limit, limit)
     log.info("model ready on %s (%s), max_model_len=%d, merged_cache_hit=%s", device, dtype, max_len, hit)
-    return LoadedModel(model, tokenizer, max_len, hit)
+    return LoadedModel(model, tokenizer, max_len, hit, base_view)
 
 
 def _load_weights(settings: Settings, timer: PhaseTimer, device: torch.device,

@@ -28,9 +28,14 @@ class ServingContext:
     """The loaded engine, tokenizer and the names clients may ask for."""
 
     def __init__(self, engine: Engine, tokenizer: Any, max_model_len: int, vocab_size: int,
-                 model_names: list[str]) -> None:
+                 model_names: list[str], base_view_name: str | None = None) -> None:
         self.engine, self.tokenizer, self.max_model_len = engine, tokenizer, max_model_len
         self.vocab_size, self.model_names = vocab_size, model_names
+        self.base_view_name = base_view_name  # the model id answered from the merged weights' base view
+
+    def uses_base_view(self, name: str) -> bool:
+        """Whether requests for `name` run on the base model's weights (taken back out of the merge)."""
+        return name == self.base_view_name
 
     def check_model(self, name: str) -> None:
         """404 unless `name` is the base model or the adapter."""
@@ -65,7 +70,8 @@ class ServingContext:
 class RequestStream:
     """The async side of one engine request: iterate its events; `cancel` frees its slot."""
 
-    def __init__(self, engine: Engine, prompt_ids: list[int], params: SamplingParams, prefix: str) -> None:
+    def __init__(self, engine: Engine, prompt_ids: list[int], params: SamplingParams, prefix: str,
+                 base_model: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._engine, self.started = engine, time.monotonic()
@@ -76,7 +82,7 @@ class RequestStream:
             with contextlib.suppress(RuntimeError):  # the loop is gone (shutdown): nobody is listening
                 loop.call_soon_threadsafe(self._queue.put_nowait, event)
 
-        self.request = GenerationRequest(self.request_id, prompt_ids, params, emit)
+        self.request = GenerationRequest(self.request_id, prompt_ids, params, emit, base_model=base_model)
         try:
             engine.submit(self.request)
         except QueueFullError:
@@ -171,7 +177,8 @@ class OpenAIServing(ABC, Generic[RequestT]):
         self._ctx.check_model(request.model)
         prompt_ids = self._prompt_ids(request)
         params = self._ctx.sampling_params(request, len(prompt_ids))
-        stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix)
+        stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix,
+                               base_model=self._ctx.uses_base_view(request.model))
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
             chunks = self._chunks(stream, request.model, include_usage)

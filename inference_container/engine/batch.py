@@ -4,18 +4,22 @@ Rows are left-padded so every row's newest token sits in the last cache column; 
 hides padding and `position_ids` count only real tokens, so a row's logits do not depend on its batch mates.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from transformers import DynamicCache
 
+Forward = Callable[..., Any]
+"""Runs the model on a batch: `forward(base_rows, **inputs)`, `base_rows[i]` saying row i wants base weights."""
+
 
 class PaddedBatch:
     """KV cache, attention mask and last tokens of the running rows, in row order."""
 
-    def __init__(self, model: Any, device: torch.device, pad_id: int) -> None:
-        self._model, self._device, self._pad_id = model, device, pad_id
+    def __init__(self, forward: Forward, device: torch.device, pad_id: int) -> None:
+        self._forward, self._device, self._pad_id = forward, device, pad_id
         self.cache: DynamicCache | None = None
         self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)
 
@@ -24,7 +28,8 @@ class PaddedBatch:
         """Number of rows."""
         return int(self.mask.shape[0])
 
-    def prefill(self, prompts: list[list[int]]) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
+    def prefill(self, prompts: list[list[int]], base_rows: list[bool]
+                ) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
         """Run new prompts as one left-padded forward; return their last logits, cache and mask."""
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self._pad_id, dtype=torch.long)
@@ -35,8 +40,8 @@ class PaddedBatch:
         ids, mask = ids.to(self._device), mask.to(self._device)
         cache = DynamicCache()
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self._model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                          cache=cache, use_cache=True, logits_to_keep=1)
+        out = self._forward(base_rows, input_ids=ids, attention_mask=mask, position_ids=positions,
+                            cache=cache, use_cache=True, logits_to_keep=1)
         return out.logits[:, -1, :], cache, mask
 
     def append(self, cache: DynamicCache, mask: torch.Tensor) -> None:
@@ -50,14 +55,14 @@ class PaddedBatch:
             mine.values = torch.cat([_left_pad(mine.values, width), _left_pad(theirs.values, width)])
         self.mask = torch.cat([_left_pad_mask(self.mask, width), _left_pad_mask(mask, width)])
 
-    def decode(self, last_tokens: list[int]) -> torch.Tensor:
+    def decode(self, last_tokens: list[int], base_rows: list[bool]) -> torch.Tensor:
         """One forward of every row's last token; returns next-token logits [rows, vocab]."""
         positions = self.mask.sum(-1, keepdim=True)
         ones = torch.ones((self.size, 1), dtype=self.mask.dtype, device=self._device)
         self.mask = torch.cat([self.mask, ones], dim=-1)
         ids = torch.tensor(last_tokens, dtype=torch.long, device=self._device).unsqueeze(-1)
-        out = self._model(input_ids=ids, attention_mask=self.mask, position_ids=positions,
-                          cache=self.cache, use_cache=True)
+        out = self._forward(base_rows, input_ids=ids, attention_mask=self.mask, position_ids=positions,
+                            cache=self.cache, use_cache=True)
         return out.logits[:, -1, :]
 
     def keep(self, rows: list[int]) -> None:

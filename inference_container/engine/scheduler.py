@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from inference_container.engine.batch import PaddedBatch
+from inference_container.base_view import BaseModelView
+from inference_container.engine.batch import Forward, PaddedBatch
 from inference_container.engine.detokenize import StopAwareText
 from inference_container.engine.sampling import make_generator, sample_rows
 from inference_container.engine.types import Finished, GenerationRequest, TextDelta
@@ -40,11 +41,12 @@ class Engine:
     """Owns the model; `submit` from any thread, events come back through each request's `emit`."""
 
     def __init__(self, model: Any, tokenizer: Any, metrics: ServerMetrics, max_batch_size: int,
-                 max_queue_size: int) -> None:
+                 max_queue_size: int, base_view: BaseModelView | None = None) -> None:
         self._tokenizer, self._metrics = tokenizer, metrics
         self._device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        self._batch = PaddedBatch(model, self._device, int(pad or 0))
+        forward = base_view.forward if base_view is not None else _merged_only(model)
+        self._batch = PaddedBatch(forward, self._device, int(pad or 0))
         self._eos = _eos_ids(model, tokenizer)
         self._max_batch, self._max_queue = max_batch_size, max_queue_size
         self._waiting: deque[_Sequence] = deque()
@@ -116,7 +118,8 @@ class Engine:
     def _step(self, admitted: list[_Sequence]) -> None:
         if admitted:
             try:
-                logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted])
+                logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted],
+                                                          [s.request.base_model for s in admitted])
             except Exception:  # e.g. out of memory on a long prompt: fail the newcomers, keep the batch
                 log.exception("prefill of %d new requests failed", len(admitted))
                 for seq in admitted:
@@ -126,7 +129,8 @@ class Engine:
             self._running.extend(admitted)
             rows = list(range(len(self._running) - len(admitted), len(self._running)))
         else:
-            logits = self._batch.decode([s.last_token for s in self._running])
+            logits = self._batch.decode([s.last_token for s in self._running],
+                                        [s.request.base_model for s in self._running])
             rows = list(range(len(self._running)))
         self._metrics.num_running.set(len(self._running))
         seqs = [self._running[r] for r in rows]
@@ -184,6 +188,15 @@ class Engine:
         with self._cond:
             self._running = []
         self._metrics.num_running.set(0)
+
+
+def _merged_only(model: Any) -> Forward:
+    """The forward of a server without a base view: every row runs on the one model."""
+
+    def forward(base_rows: list[bool], **inputs: Any) -> Any:
+        return model(**inputs)
+
+    return forward
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:

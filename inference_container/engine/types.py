@@ -46,3 +46,4 @@ class GenerationRequest:
     emit: Callable[[Event], None]
     cancelled: bool = field(default=False)
     internal: bool = False  # the start-up warm-up: kept out of the request metrics
+    base_model: bool = False  # run on the base model's weights rather than the merged fine-tune

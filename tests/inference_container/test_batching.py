@@ -63,13 +63,14 @@ def test_hundred_streams_with_disconnects_all_finish_and_free_slots(server: Runn
 
 def test_greedy_and_seeded_results_hold_inside_a_shared_batch(client: openai.OpenAI, server: RunningServer,
                                                               base_model: str) -> None:
-    requests: list[dict[str, Any]] = [
-        {"prompt": f"story {i} " * (i + 1), "temperature": 0.0 if i % 2 else 0.9, "seed": i} for i in range(8)
+    adapter = next(m.id for m in client.models.list() if getattr(m, "parent", None) == base_model)
+    requests: list[dict[str, Any]] = [  # base and fine-tune rows mixed in one batch
+        {"prompt": f"story {i} " * (i + 1), "temperature": 0.0 if i % 2 else 0.9, "seed": i,
+         "model": base_model if i % 3 else adapter} for i in range(8)
     ]
 
     def run(request: dict) -> str:
-        reply = client.completions.create(model=base_model, max_tokens=12, top_p=0.9,
-                                          extra_body={"ignore_eos": True}, **request)
+        reply = client.completions.create(max_tokens=12, top_p=0.9, extra_body={"ignore_eos": True}, **request)
         return reply.choices[0].text
 
     alone = [run(r) for r in requests]
@@ -77,11 +78,12 @@ def test_greedy_and_seeded_results_hold_inside_a_shared_batch(client: openai.Ope
     async def together() -> list[str]:
         async with server.async_client(max_retries=0) as aclient:
             replies = await asyncio.gather(*[
-                aclient.completions.create(model=base_model, max_tokens=12, top_p=0.9,
-                                           extra_body={"ignore_eos": True}, **r) for r in requests])
+                aclient.completions.create(max_tokens=12, top_p=0.9, extra_body={"ignore_eos": True}, **r)
+                for r in requests])
         return [r.choices[0].text for r in replies]
 
     assert asyncio.run(together()) == alone
+    assert run({**requests[1], "model": adapter}) != alone[1]  # the two ids really run different weights
 
 
 @pytest.fixture(scope="module")

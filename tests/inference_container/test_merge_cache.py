@@ -42,15 +42,16 @@ def _cache_entry(cache_dir: Path) -> Path:
     return entry
 
 
-def test_merged_model_output_equals_unmerged_peft_model(server: RunningServer, base_model: str,
-                                                        tiny_share: TinyModelPaths) -> None:
+def test_adapter_id_serves_the_fine_tune_and_base_id_the_base(server: RunningServer, base_model: str,
+                                                              tiny_share: TinyModelPaths) -> None:
     tokenizer = AutoTokenizer.from_pretrained(tiny_share.base_dir)
     base = AutoModelForCausalLM.from_pretrained(tiny_share.base_dir, dtype=torch.float32).eval()
     base_only = _local_greedy(base, tokenizer)
     unmerged = _local_greedy(PeftModel.from_pretrained(base, tiny_share.adapter_dir).eval(), tokenizer)
-    served = _served_greedy(server, base_model)
-    assert served == unmerged
-    assert served != base_only  # the adapter really is applied
+    assert unmerged != base_only  # the adapter changes the output, so the two checks below can tell them apart
+    adapter_id = next(m.id for m in server.client().models.list() if getattr(m, "parent", None) == base_model)
+    assert _served_greedy(server, adapter_id) == unmerged  # merged weights answer as the unmerged PeftModel
+    assert _served_greedy(server, base_model) == base_only  # the base id is not answered by the fine-tune
 
 
 @dataclass
