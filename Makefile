@@ -6,19 +6,19 @@ SHARE ?= .local/share
 
 .PHONY: install system-deps demo test lint serve tiny-model bench stop clean
 
-$(STAMP): requirements.txt requirements-dev.txt inference_container/requirements.txt
+$(STAMP): requirements.txt devtools/requirements.txt inference_container/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r devtools/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 system-deps:
-	bash scripts/install-system-deps.sh
+	bash devtools/scripts/install-system-deps.sh
 
 demo: install
-	$(PY) -m demo
+	$(PY) -m devtools.demo
 
 test: install system-deps lint
 	$(PY) -m pytest
@@ -28,13 +28,13 @@ lint: install
 	$(PY) -m mypy .
 
 serve: install
-	$(PY) -m devhost --app-dir . --port 7071 --state-dir .devhost
+	$(PY) -m devtools.devhost --app-dir . --port 7071 --state-dir .devhost
 
 tiny-model: install
-	$(PY) -m tiny_model --share $(SHARE)
+	$(PY) -m devtools.tiny_model --share $(SHARE)
 
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m devtools.benchmarks
 
 stop: install
 	$(PY) -m targets.local stop

@@ -6,6 +6,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+FUNCTION_APP_ROOT = Path(__file__).resolve().parent
+"""The function app's root: host.json, function_app.py and the packages it imports (inference_container too)."""
+
 
 class ServiceSettings(BaseSettings):
     """Settings read by HTTP triggers and activities; orchestrators get what they need through input."""

@@ -1,19 +1,18 @@
 """Activity: copy the inference server's code to the share, incrementally (unchanged files are skipped)."""
 
-from pathlib import Path
 from typing import Any
 
 import azure.durable_functions as df
 
 from payloads.steps import AppRef, SyncResult
-from service_settings import get_settings
+from service_settings import FUNCTION_APP_ROOT, get_settings
 from share_layout import paths
 from share_layout.manifest import diff, digest, manifest_of_directory
 from targets import get_target
 
 bp = df.Blueprint()
 
-SERVER_SOURCE = Path(__file__).resolve().parents[1] / "inference_container"
+SERVER_SOURCE = FUNCTION_APP_ROOT / "inference_container"
 
 
 @bp.activity_trigger(input_name="payload")

@@ -1,8 +1,8 @@
 """Checks a deploy request against the target before anything starts, so a mistake costs no orchestration."""
 
-from activities.snapshot_adapter import REQUIRED_ADAPTER_FILE, read_snapshot
 from payloads.requests import DeployRequest
 from share_layout import paths
+from share_layout.snapshots import REQUIRED_ADAPTER_FILE, read_snapshot
 from targets.protocol import Target
 
 BASE_MODEL_FILE = "config.json"

@@ -3,29 +3,7 @@
 from typing import Protocol
 
 from payloads.steps import ProvisionOutputs, ReadinessResult, RestartResult
-from share_layout.manifest import Manifest
-
-
-class FileShare(Protocol):
-    """The Azure Files share (or a directory laid out like it); paths are share-relative, POSIX style."""
-
-    def ensure_directories(self, paths: tuple[str, ...]) -> None:
-        """Create these directories (and parents) if missing."""
-
-    def list_files(self, directory: str) -> Manifest:
-        """Every file under `directory` (recursively) with its MD5; empty when the directory is missing."""
-
-    def exists(self, path: str) -> bool:
-        """Whether a file or directory exists."""
-
-    def read_bytes(self, path: str) -> bytes:
-        """A file's content; FileNotFoundError when missing."""
-
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write a file so readers see the old or the new content, never a partial one."""
-
-    def delete_file(self, path: str) -> None:
-        """Remove a file (missing is fine)."""
+from share_layout.file_share import FileShare
 
 
 class AppHost(Protocol):

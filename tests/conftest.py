@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tiny_model import TinyModelPaths, build
+from devtools.tiny_model import TinyModelPaths, build
 
 
 @pytest.fixture(scope="session")
@@ -19,5 +19,5 @@ def tiny_share(tmp_path_factory: pytest.TempPathFactory) -> TinyModelPaths:
 def share_copy(tiny_share: TinyModelPaths, tmp_path: Path) -> Iterator[Path]:
     """A writable copy of the tiny share for one test."""
     share = tmp_path / "share"
-    shutil.copytree(tiny_share.base_dir.parents[2], share)
+    shutil.copytree(tiny_share.share_dir, share)
     yield share

@@ -7,9 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from service_settings import FUNCTION_APP_ROOT
 from targets.local.app_files import AppFiles
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def supervisor_pid(files: AppFiles) -> int | None:
@@ -24,10 +23,10 @@ def supervisor_pid(files: AppFiles) -> int | None:
 
 def launch_supervisor(files: AppFiles, timeout: float = 10.0) -> int:
     """Start a detached supervisor for the app and wait until it has written its pid."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(FUNCTION_APP_ROOT)}
     subprocess.run(
         [sys.executable, "-m", "targets.local.supervisor", str(files.dir), "--detach"],
-        cwd=PROJECT_ROOT, env=env, check=True, timeout=timeout,
+        cwd=FUNCTION_APP_ROOT, env=env, check=True, timeout=timeout,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,8 +6,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM
 
-from benchmarks.bandwidth import decode_weight_bytes, estimate, hbm_gbps_for
-from benchmarks.shapes import phi3_mini_config
+from devtools.benchmarks.bandwidth import decode_weight_bytes, estimate, hbm_gbps_for
+from devtools.benchmarks.shapes import phi3_mini_config
 
 
 def test_phi3_mini_weight_bytes_match_the_model_built_from_the_config() -> None:

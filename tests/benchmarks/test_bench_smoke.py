@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.__main__ import main
-from benchmarks.run import BASELINE, OURS
-from tiny_model import TinyModelPaths
+from devtools.benchmarks.__main__ import main
+from devtools.benchmarks.run import BASELINE, OURS
+from devtools.tiny_model import TinyModelPaths
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -17,7 +17,7 @@ def test_bench_reports_positive_throughput_for_both_servers(
 ) -> None:
     """Concurrency 1 and 2, 2 requests of 4 tokens each: every row has tokens/s > 0 and a ratio to baseline."""
     out = tmp_path / "bench.json"
-    share = tiny_share.base_dir.parents[2]
+    share = tiny_share.share_dir
     main(["--concurrency", "1", "2", "--requests-per-client", "1", "--min-requests", "2",
           "--output-tokens", "4", "--no-cold-start", "--share", str(share), "--json", str(out)])
 

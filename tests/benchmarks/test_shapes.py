@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from transformers import Phi3Config
 
-from benchmarks import shapes
-from benchmarks.baseline_server import ChatMessage, ChatRequest, load
+from devtools.benchmarks import shapes
+from devtools.benchmarks.baseline_server import ChatMessage, ChatRequest, load
 
 
 def _toy_phi3(bos_id: int, eos_id: int, pad_id: int) -> Phi3Config:

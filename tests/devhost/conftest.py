@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 
 APPS = Path(__file__).parent / "apps"
 FINISHED = ("Completed", "Failed", "Terminated")

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devhost.app_loader import HttpFunction
-from devhost.process import HostProcess
-from devhost.route_table import RouteTable, template_regex
+from devtools.devhost.app_loader import HttpFunction
+from devtools.devhost.process import HostProcess
+from devtools.devhost.route_table import RouteTable, template_regex
 from tests.devhost.conftest import APPS
 
 

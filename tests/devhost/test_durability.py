@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import APPS, start, wait_for_status, wait_until
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import wait_for_status
 
 API = "/runtime/webhooks/durabletask"

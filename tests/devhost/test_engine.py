@@ -9,9 +9,9 @@ from pathlib import Path
 import azure.durable_functions as df
 import pytest
 
-from devhost.app_loader import index_functions
-from devhost.engine import Engine
-from devhost.store import Instance, Store
+from devtools.devhost.app_loader import index_functions
+from devtools.devhost.engine import Engine
+from devtools.devhost.store import Instance, Store
 
 app = df.DFApp()
 calls: dict[str, int] = {}

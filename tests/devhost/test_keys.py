@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import APPS, TEST_KEY, wait_for_status
 
 API = "/runtime/webhooks/durabletask"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import start, wait_for_status
 
 

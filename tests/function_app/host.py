@@ -7,19 +7,18 @@ from typing import Any
 
 import httpx
 
-from devhost.process import HostProcess
-from tiny_model import TinyModelPaths
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from devtools.devhost.process import HostProcess
+from devtools.tiny_model import TinyModelPaths
+from service_settings import FUNCTION_APP_ROOT
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
 
 
 def local_host(tiny_share: TinyModelPaths, root: Path, key: str) -> HostProcess:
     """This function app on devhost (not started), its local target in `root` with a copy of the tiny share."""
-    shutil.copytree(tiny_share.base_dir.parents[2], root / "share")
+    shutil.copytree(tiny_share.share_dir, root / "share")
     env = {"LOCAL_TARGET_ROOT": str(root), "READINESS_POLL_SECONDS": "1"}
-    return HostProcess(PROJECT_ROOT, root / "devhost", function_key=key, env=env)
+    return HostProcess(FUNCTION_APP_ROOT, root / "devhost", function_key=key, env=env)
 
 
 def start(host: HostProcess, route: str, body: Any) -> httpx.Response:

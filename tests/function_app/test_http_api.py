@@ -9,7 +9,7 @@ import pytest
 from openai import OpenAI
 
 from activities.sync_share import SERVER_SOURCE
-from devhost.process import HostProcess
+from devtools.devhost.process import HostProcess
 from share_layout.manifest import digest, manifest_of_directory
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all

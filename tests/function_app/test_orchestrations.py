@@ -4,7 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devhost.testing import run_orchestrator
+from devtools.devhost.testing import run_orchestrator
 from orchestrations.deploy import deploy
 from orchestrations.provision import provision
 

@@ -12,10 +12,10 @@ import httpx
 import openai
 import pytest
 
-from benchmarks import servers
-from tiny_model import TinyModelPaths
+from devtools.benchmarks import servers
+from devtools.tiny_model import TinyModelPaths
+from service_settings import FUNCTION_APP_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-key-5f1c0e9a"
 READY_TIMEOUT_SECONDS = 180.0
 
@@ -64,7 +64,7 @@ def start_server(log_path: Path, model: TinyModelPaths, api_key: str | None = No
     if api_key:
         env["API_KEY"] = api_key
     log_file = open(log_path, "wb")  # noqa: SIM115  # closed with the process in stop_server
-    process = subprocess.Popen([sys.executable, "-m", "inference_container"], cwd=REPO_ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "inference_container"], cwd=FUNCTION_APP_ROOT, env=env,
                                stdout=log_file, stderr=subprocess.STDOUT)
     server = RunningServer(f"http://127.0.0.1:{port}", log_path, process, api_key)
     try:

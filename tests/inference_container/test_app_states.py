@@ -5,9 +5,9 @@ import asyncio
 import httpx
 import pytest
 
+from devtools.tiny_model import TinyModelPaths
 from inference_container.app import create_app
 from inference_container.settings import Settings
-from tiny_model import TinyModelPaths
 
 
 def _get_without_lifespan(settings: Settings, path: str) -> httpx.Response:

@@ -10,8 +10,8 @@ import httpx
 import openai
 import pytest
 
+from devtools.tiny_model import TinyModelPaths
 from tests.inference_container.conftest import RunningServer, start_server, stop_server
-from tiny_model import TinyModelPaths
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from benchmarks import servers
-from tiny_model import TinyModelPaths
+from devtools.benchmarks import servers
+from devtools.tiny_model import TinyModelPaths
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +55,9 @@ def server_url(tiny_share: TinyModelPaths) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    """Headless Chromium driven by Debian's chromedriver (scripts/install-system-deps.sh installs both)."""
+    """Headless Chromium driven by Debian's chromedriver (devtools/scripts/install-system-deps.sh installs both)."""
     if not CHROMIUM or not CHROMEDRIVER:  # a missing browser fails the test: it must not pass unseen
-        pytest.fail("chromium/chromedriver missing: run scripts/install-system-deps.sh (make test does)")
+        pytest.fail("chromium/chromedriver missing: run devtools/scripts/install-system-deps.sh (make test does)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",

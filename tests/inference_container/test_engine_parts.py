@@ -6,11 +6,11 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from devtools.tiny_model import TinyModelPaths
 from inference_container.engine import Engine, Finished, GenerationRequest, SamplingParams
 from inference_container.engine.detokenize import StopAwareText
 from inference_container.engine.sampling import make_generator, sample_rows
 from inference_container.metrics import ServerMetrics
-from tiny_model import TinyModelPaths
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from devtools.tiny_model import TinyModelPaths
 from inference_container import loading
 from inference_container.engine.scheduler import _eos_ids
 from inference_container.metrics import ServerMetrics
 from inference_container.settings import Settings
-from tiny_model import TinyModelPaths
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from devtools.tiny_model import TinyModelPaths
 from inference_container import merge_cache
 from tests.inference_container.conftest import RunningServer, start_server, stop_server
-from tiny_model import TinyModelPaths
 
 pytestmark = pytest.mark.slow
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.inference_container.conftest import REPO_ROOT
+from service_settings import FUNCTION_APP_ROOT
 
 pytestmark = pytest.mark.slow
 
 
 def _run(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"MODEL_PATH", "ADAPTER_PATH", "API_KEY"}}
-    return subprocess.run([sys.executable, "-m", "inference_container"], cwd=REPO_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "inference_container"], cwd=FUNCTION_APP_ROOT, capture_output=True,
                           text=True, timeout=120, env={**env, **env_overrides})
 
 

@@ -1,1 +1,0 @@
-"""Side-by-side benchmark of inference_container against a seed-style baseline server (`python -m benchmarks`)."""

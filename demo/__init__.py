@@ -1,1 +1,0 @@
-"""`python -m demo` (`make demo`): the whole job on the local target, driven over HTTP like a user would."""

@@ -1,0 +1,122 @@
+"""`python -m devtools.benchmarks`: our inference server against a seed-style baseline, same model and adapter."""
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from devtools.benchmarks import bandwidth
+from devtools.benchmarks.report import format_cold_starts, format_goals, format_table
+from devtools.benchmarks.run import BASELINE, OURS, BenchConfig, BenchResults, run
+from devtools.benchmarks.shapes import SHAPES, build_model
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m devtools.benchmarks", description=__doc__)
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="client counts to run")
+    p.add_argument("--requests-per-client", type=int, default=4, help="measured requests per client")
+    p.add_argument("--min-requests", type=int, default=16, help="measured requests per level, at least")
+    p.add_argument("--output-tokens", type=int, default=64, help="tokens generated per request (EOS ignored)")
+    p.add_argument("--prompt-sentences", type=int, default=4, help="length of the fixed prompt")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="no new requests after this per level")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU run (untested here)")
+    p.add_argument("--shape", choices=SHAPES, default="tiny", help="phi3-mini: random bf16 weights (GPU)")
+    p.add_argument("--share", type=Path, help="share dir to build the model in (default: a temp dir)")
+    p.add_argument("--no-cold-start", action="store_true", help="skip the second (cache-hit) start")
+    p.add_argument("--only", choices=["ours", "baseline"], help="run one server only")
+    p.add_argument("--hbm-gbps", type=float, help="HBM bandwidth for the bound (default: by device name)")
+    p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="environment for our server, e.g. MAX_BATCH_SIZE=32 (repeatable)")
+    p.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    return p
+
+
+def _check_device(args: argparse.Namespace) -> None:
+    """Refuse combinations that cannot give a meaningful run, saying what to do instead."""
+    if args.shape == "phi3-mini" and not args.device.startswith("cuda"):
+        raise SystemExit("--shape phi3-mini writes 7.6 GB of bf16 weights and needs a GPU: add --device cuda")
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit(f"--device {args.device}: torch sees no CUDA device here; run on a GPU machine "
+                             "with a CUDA build of torch, or use --device cpu")
+
+
+def _config(args: argparse.Namespace) -> BenchConfig:
+    chosen = {"ours": (OURS,), "baseline": (BASELINE,)}.get(args.only, (OURS, BASELINE))
+    return BenchConfig(
+        concurrencies=args.concurrency,
+        requests_per_client=args.requests_per_client,
+        min_requests=args.min_requests,
+        output_tokens=args.output_tokens,
+        prompt_sentences=args.prompt_sentences,
+        max_seconds_per_level=args.max_seconds,
+        device=args.device,
+        shape=args.shape,
+        cold_start=not args.no_cold_start,
+        servers=chosen,
+        our_env=dict(_key_value(item) for item in args.server_env),
+    )
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--server-env wants KEY=VALUE, got {item!r}")
+    return key, value
+
+
+def _bound(args: argparse.Namespace, results: BenchResults, model_dir: Path) -> None:
+    """Attach the memory-bandwidth bound on CUDA runs (UNTESTED: no GPU where this was written)."""
+    if not args.device.startswith("cuda"):
+        return
+    import torch
+
+    name = torch.cuda.get_device_name()
+    gbps = args.hbm_gbps or bandwidth.hbm_gbps_for(name)
+    if gbps is None:
+        print(f"no HBM bandwidth known for {name!r}; pass --hbm-gbps to get the bound")
+        return
+    context = results.prompt_tokens + args.output_tokens // 2
+    results.bound = bandwidth.estimate(model_dir, name, gbps, args.concurrency, context)
+
+
+def _print(results: BenchResults) -> None:
+    print("\nThroughput (streaming, closed loop)")
+    print(format_table(results.rows))
+    goals = format_goals(results.rows, OURS, BASELINE)
+    if goals:
+        print("\nGoals")
+        print(goals)
+    if results.cold_starts:
+        print("\nCold start of inference_container (seconds)")
+        print(format_cold_starts(results.cold_starts))
+    if results.bound is not None:
+        ours = {r.concurrency: r.tokens_per_second for r in results.rows if r.server == OURS}
+        print()
+        print(bandwidth.format_bound(results.bound, ours))
+
+
+def main(argv: list[str] | None = None) -> BenchResults:
+    """Build the model, run both servers, print the tables, optionally write JSON."""
+    args = _parser().parse_args(argv)
+    _check_device(args)
+    config = _config(args)
+    print(f"Benchmark: {config.describe()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-share-") as tmp:
+        share = args.share or Path(tmp)
+        paths = build_model(config.shape, share, config.device)
+        results = run(config, paths)
+        print(f"prompt tokens per request: {results.prompt_tokens}")
+        _bound(args, results, paths.base_dir)
+    _print(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results.to_json(), indent=2, default=str))
+        print(f"\nwrote {args.json}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

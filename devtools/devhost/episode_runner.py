@@ -1,0 +1,130 @@
+"""Run one episode end to end: history in, replay, completion, continue-as-new, parent notification."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azure.durable_functions.models.actions import ActionType as Act
+from azure.durable_functions.models.history import HistoryEventType as Ev
+
+from devtools.devhost.episode import Episode, apply_new_actions, follow_up_retry, start_message
+from devtools.devhost.history import Event, event, format_time, kind_of, mark_played
+from devtools.devhost.orchestration_runner import OrchestratorState, replay
+from devtools.devhost.store import Commit, Instance, Message
+
+
+@dataclass
+class EpisodeResult:
+    """An episode's commit, the work it asks for, and a one-word outcome for the log."""
+
+    episode: Episode
+    commit: Commit
+    outcome: str
+
+
+def _to_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _notify_parent(ep: Episode, kind: Ev, **fields: Any) -> None:
+    child = ep.instance
+    if child.parent_instance_id is None or child.parent_execution_id is None:
+        return
+    note = event(kind, -1, ep.now, TaskScheduledId=child.parent_task_id, **fields)
+    ep.messages.append(Message(child.parent_instance_id, child.parent_execution_id, note))
+
+
+def _fail(ep: Episode, message: str) -> str:
+    ep.activities.clear()
+    ep.timers.clear()
+    ep.children.clear()
+    ep.messages.clear()
+    ep.instance.status = "Failed"
+    ep.instance.output = json.dumps(message)
+    ep.new_events.append(event(Ev.EXECUTION_COMPLETED, -1, ep.now, OrchestrationStatus="Failed",
+                               Result=None, FailureDetails={"ErrorMessage": message}))
+    reason = f"Sub-orchestration '{ep.instance.name}' failed: {message}"
+    _notify_parent(ep, Ev.SUB_ORCHESTRATION_INSTANCE_FAILED, Reason=reason, Details="")
+    return "Failed"
+
+
+def _complete(ep: Episode, output: Any) -> str:
+    result = _to_json(output)
+    ep.instance.status = "Completed"
+    ep.instance.output = result
+    ep.new_events.append(event(Ev.EXECUTION_COMPLETED, -1, ep.now, OrchestrationStatus="Completed", Result=result))
+    _notify_parent(ep, Ev.SUB_ORCHESTRATION_INSTANCE_COMPLETED, Result=result)
+    return "Completed"
+
+
+def _continue_as_new(ep: Episode, action: dict[str, Any]) -> Message:
+    instance = ep.instance
+    instance.execution_id = uuid.uuid4().hex
+    instance.input = action.get("input")
+    instance.next_seq, instance.actions_seen = 0, 0
+    ep.activities.clear()
+    ep.timers.clear()
+    return start_message(instance)
+
+
+def _finish(ep: Episode, state: OrchestratorState) -> tuple[str, Message | None]:
+    if state.error is not None or ep.error is not None:
+        return _fail(ep, ep.error or state.error or "orchestrator failed"), None
+    if not state.is_done:
+        return "Running", None
+    continue_as_new = [a for a in state.actions if a.get("actionType") == Act.CONTINUE_AS_NEW]
+    if continue_as_new:
+        return "ContinuedAsNew", _continue_as_new(ep, continue_as_new[-1])
+    return _complete(ep, state.output), None
+
+
+def _delivered_events(ep: Episode, history: list[Event], delivered: Event) -> tuple[list[Event], bool]:
+    started = event(Ev.ORCHESTRATOR_STARTED, -1, ep.now)
+    if kind_of(delivered) == Ev.EXECUTION_STARTED:
+        ep.instance.status = "Running"
+        ep.instance.next_seq, ep.instance.actions_seen = 0, 0
+        return [started, delivered], True
+    ep.new_events += [started, delivered]
+    follow_up_retry(ep, history, delivered)
+    return mark_played(history), False
+
+
+def run_episode(
+    instance: Instance, history: list[Event], message: Message, handle: Callable[..., Any], now: datetime,
+) -> EpisodeResult:
+    """Deliver one message to an instance, replay it, and return what to commit and run."""
+    ep = Episode(instance, now)
+    prior, fresh_start = _delivered_events(ep, history, message.event)
+    if fresh_start:
+        ep.new_events = prior
+        prior = []
+    state = replay(handle, instance.instance_id, prior + ep.new_events, instance.input, instance.parent_instance_id)
+    apply_new_actions(ep, state)
+    if state.custom_status is not None:
+        instance.custom_status = json.dumps(state.custom_status)
+    outcome, restart = _finish(ep, state)
+    instance.last_updated_time = format_time(now)
+    if restart is not None:
+        ep.messages.append(restart)
+        events, replace_history = [], True
+    else:
+        events, replace_history = [*ep.new_events, event(Ev.ORCHESTRATOR_COMPLETED, -1, now)], fresh_start
+    commit = Commit(instance, events, replace_history, message.msg_id, ep.children, ep.messages)
+    return EpisodeResult(ep, commit, outcome)
+
+
+def fail_episode(instance: Instance, message: Message, reason: str, now: datetime) -> EpisodeResult:
+    """An episode that fails the instance without running it (unknown orchestrator, host error)."""
+    ep = Episode(instance, now)
+    fresh_start = kind_of(message.event) == Ev.EXECUTION_STARTED
+    if fresh_start:
+        ep.new_events = [event(Ev.ORCHESTRATOR_STARTED, -1, now), message.event]
+    outcome = _fail(ep, reason)
+    instance.last_updated_time = format_time(now)
+    commit = Commit(instance, ep.new_events, fresh_start, message.msg_id, [], ep.messages)
+    return EpisodeResult(ep, commit, outcome)

@@ -1,5 +1,0 @@
-"""A tiny chat model and LoRA adapter, generated locally, laid out as fine-tuning leaves them on the share."""
-
-from tiny_model.build import TinyModelPaths, build
-
-__all__ = ["TinyModelPaths", "build"]
