@@ -3,8 +3,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SHARE ?= .local/share
+PORT ?= 7071
+STATE_DIR ?= .devhost
 
-.PHONY: install system-deps demo test lint serve tiny-model bench stop clean
+.PHONY: install system-deps demo test test-fast lint serve tiny-model bench stop clean
 
 $(STAMP): requirements.txt devtools/requirements.txt inference_container/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,12 +25,19 @@ demo: install
 test: install system-deps lint
 	$(PY) -m pytest
 
+# Unit tests only: no server or host process (tests/conftest.py fails a fast test that starts one).
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
 
+# The function key: FUNCTION_KEY from the environment, else a new one, printed once here (never logged).
 serve: install
-	$(PY) -m devtools.devhost --app-dir . --port 7071 --state-dir .devhost
+	@key="$${FUNCTION_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	[ -n "$${FUNCTION_KEY:-}" ] || echo "function key for this host (header x-functions-key, or ?code=): $$key"; \
+	DEVHOST_FUNCTION_KEY="$$key" exec $(PY) -m devtools.devhost --app-dir . --port $(PORT) --state-dir $(STATE_DIR)
 
 tiny-model: install
 	$(PY) -m devtools.tiny_model --share $(SHARE)

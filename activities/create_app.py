@@ -4,7 +4,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from payloads.requests import ProvisionRequest
+from payloads.steps import CreateAppInput
 from service_settings import get_settings
 from targets import get_target
 
@@ -13,7 +13,7 @@ bp = df.Blueprint()
 
 @bp.activity_trigger(input_name="payload")
 def create_app(payload: dict[str, Any]) -> dict[str, Any]:
-    """Create the app on the request's target; return its provision outputs."""
-    request = ProvisionRequest.model_validate(payload)
-    target = get_target(request.target, get_settings())
-    return target.apps.create_app(request.app_name, request.port).model_dump(mode="json")
+    """Create the app on its target; return its provision outputs."""
+    step = CreateAppInput.model_validate(payload)
+    target = get_target(step.target, get_settings())
+    return target.apps.create_app(step.app_name, step.port).model_dump(mode="json")

@@ -7,7 +7,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from http_api.preflight import deploy_problems
-from http_api.responses import BadRequest, bad_request, json_response, parse_body
+from http_api.responses import BadRequest, bad_request, error_response, parse_body
 from orchestrations import deploy
 from payloads.requests import DeployRequest
 from payloads.steps import DeployJob
@@ -20,8 +20,17 @@ ACTIVE = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.P
 
 
 def instance_prefix(app_name: str) -> str:
-    """Deploy instance ids start with the app's name, so a running deploy of the app can be found."""
-    return f"deploy-{app_name}-"
+    """The start of every deploy instance id of `app_name`, and of no other app's (app names hold no '_')."""
+    return f"deploy_{app_name}_"
+
+
+def deploy_job(request: DeployRequest, poll_seconds: int) -> DeployJob:
+    """The orchestration input for `request`: its own fields, so request and history can change apart."""
+    return DeployJob(
+        target=request.target, app_name=request.app_name, base_model=request.base_model,
+        adapter_source=request.adapter_source, version=request.version,
+        readiness_timeout_s=request.readiness_timeout_s, poll_seconds=poll_seconds,
+    )
 
 
 @bp.route(route="deploy", methods=["POST"])
@@ -40,8 +49,8 @@ async def start_deploy(req: func.HttpRequest, client: df.DurableOrchestrationCli
     if running:
         busy = running[0].instance_id
         message = f"a deploy of app {request.app_name!r} is already running ({busy}); poll /api/status/{busy}"
-        return json_response({"error": {"message": message}, "instanceId": busy}, status_code=409)
-    job = DeployJob(request=request, poll_seconds=get_settings().readiness_poll_seconds)
+        return error_response(409, message, instanceId=busy)
+    job = deploy_job(request, get_settings().readiness_poll_seconds)
     instance_id = await client.start_new(
         deploy.NAME, instance_id=prefix + uuid.uuid4().hex, client_input=job.model_dump(mode="json")
     )

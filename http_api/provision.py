@@ -19,6 +19,6 @@ async def start_provision(req: func.HttpRequest, client: df.DurableOrchestration
         request = parse_body(req, ProvisionRequest)
     except BadRequest as error:
         return bad_request(error)
-    job = ProvisionJob(request=request)
+    job = ProvisionJob(target=request.target, app_name=request.app_name, port=request.port)
     instance_id = await client.start_new(provision.NAME, client_input=job.model_dump(mode="json"))
     return client.create_check_status_response(req, instance_id)

@@ -1,4 +1,7 @@
-"""JSON responses and request-body validation shared by the HTTP triggers."""
+"""JSON responses and request-body validation shared by the HTTP triggers.
+
+Every error answers one shape, built by `error_response` only: {"error": {"message": ..., <extra data>}}.
+"""
 
 import json
 from typing import Any, TypeVar
@@ -14,7 +17,8 @@ class BadRequest(Exception):
 
     def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
-        self.body: dict[str, Any] = {"error": {"message": message, "fields": fields or []}}
+        self.message = message
+        self.fields = fields or []
 
     @classmethod
     def naming(cls, lead: str, fields: list[dict[str, str]]) -> "BadRequest":
@@ -28,9 +32,14 @@ def json_response(payload: Any, status_code: int = 200) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(payload, default=str), status_code=status_code, mimetype="application/json")
 
 
+def error_response(status_code: int, message: str, **details: Any) -> func.HttpResponse:
+    """An error answer: {"error": {"message": message, **details}} with `status_code`."""
+    return json_response({"error": {"message": message, **details}}, status_code=status_code)
+
+
 def bad_request(error: BadRequest) -> func.HttpResponse:
-    """400 with a body that says what was wrong."""
-    return json_response(error.body, status_code=400)
+    """400 with a body that says what was wrong, field by field."""
+    return error_response(400, error.message, fields=error.fields)
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, str]]:

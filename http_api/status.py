@@ -3,7 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from http_api.responses import json_response
+from http_api.responses import error_response, json_response
 
 bp = df.Blueprint()
 
@@ -15,7 +15,7 @@ async def get_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
     instance_id = req.route_params["instanceId"]
     status = await client.get_status(instance_id)
     if not status:
-        return json_response({"error": {"message": f"no orchestration with instance id {instance_id!r}"}}, 404)
+        return error_response(404, f"no orchestration with instance id {instance_id!r}")
     runtime = status.runtime_status.value if status.runtime_status else None
     body = {
         "instanceId": status.instance_id,

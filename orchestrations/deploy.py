@@ -11,15 +11,20 @@ from activities.record_deployment import record_deployment
 from activities.restart_revision import restart_revision
 from activities.snapshot_adapter import snapshot_adapter
 from activities.sync_share import sync_share
-from orchestrations.policies import STORAGE_STEP_RETRY, StepFailed
+from orchestrations.policies import StepFailed, call_step
 from orchestrations.progress import Progress
 from payloads.steps import (
+    AppRef,
     DeployChanges,
     DeployJob,
     DeploymentRecord,
     DeployOutput,
+    ReadinessInput,
     ReadinessResult,
+    RecordInput,
+    RestartInput,
     RestartResult,
+    SnapshotInput,
     SnapshotResult,
     SyncResult,
 )
@@ -35,13 +40,14 @@ class ReadinessTimeout(RuntimeError):
 
 
 def wait_until_ready(
-    context: df.DurableOrchestrationContext, ref: dict[str, str], revision: str, job: DeployJob, progress: Progress
+    context: df.DurableOrchestrationContext, revision: str, job: DeployJob, progress: Progress
 ) -> Generator[Any, Any, None]:
     """Monitor pattern: probe, then sleep on a durable timer, until ready, failed, or past the deadline."""
-    timeout = job.request.readiness_timeout_s
+    timeout = job.readiness_timeout_s
     deadline = context.current_utc_datetime + timedelta(seconds=timeout)
+    probe_input = ReadinessInput(target=job.target, app_name=job.app_name, revision=revision).model_dump(mode="json")
     while True:
-        raw = yield context.call_activity(check_readiness, {**ref, "revision": revision})
+        raw = yield context.call_activity(check_readiness, probe_input)
         probe = ReadinessResult.model_validate(raw)
         if probe.ready:
             return
@@ -59,32 +65,31 @@ def wait_until_ready(
 def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     """Run the deploy steps in order; the output is the record written to serving/current.json plus changes."""
     job = DeployJob.model_validate(context.get_input())
-    request = job.request
-    ref = {"target": request.target, "app_name": request.app_name}
     progress = Progress(context, STEPS)
     try:
         progress.start("sync_code", "Syncing the inference server code to the share")
-        sync = SyncResult.model_validate((yield context.call_activity_with_retry(sync_share, STORAGE_STEP_RETRY, ref)))
+        ref = AppRef(target=job.target, app_name=job.app_name)
+        sync = SyncResult.model_validate((yield call_step(context, sync_share, ref)))
         progress.start("snapshot_adapter", "Snapshotting the adapter as an immutable version")
-        snapshot_input = {**ref, "adapter_source": request.adapter_source, "version": request.version}
-        snapshot = SnapshotResult.model_validate(
-            (yield context.call_activity_with_retry(snapshot_adapter, STORAGE_STEP_RETRY, snapshot_input))
+        snapshot_input = SnapshotInput(
+            target=job.target, app_name=job.app_name, adapter_source=job.adapter_source, version=job.version
         )
+        snapshot = SnapshotResult.model_validate((yield call_step(context, snapshot_adapter, snapshot_input)))
         progress.start("restart", f"Starting a revision with adapter {snapshot.version}")
-        restart_input = {**ref, "base_model": request.base_model, "version": snapshot.version}
-        restart = RestartResult.model_validate(
-            (yield context.call_activity_with_retry(restart_revision, STORAGE_STEP_RETRY, restart_input))
+        restart_input = RestartInput(
+            target=job.target, app_name=job.app_name, base_model=job.base_model, version=snapshot.version
         )
+        restart = RestartResult.model_validate((yield call_step(context, restart_revision, restart_input)))
         progress.start("wait_ready", f"Waiting for {restart.revision} to serve")
-        yield from wait_until_ready(context, ref, restart.revision, job, progress)
+        yield from wait_until_ready(context, restart.revision, job, progress)
         record = DeploymentRecord(
-            app_name=request.app_name, endpoint=restart.endpoint, revision=restart.revision,
-            version=snapshot.version, base_model=request.base_model, adapter_hash=snapshot.adapter_hash,
+            app_name=job.app_name, endpoint=restart.endpoint, revision=restart.revision,
+            version=snapshot.version, base_model=job.base_model, adapter_hash=snapshot.adapter_hash,
             code_hash=sync.code_hash, deployed_at=context.current_utc_datetime,
         )
         progress.start("record", "Recording the deployment in serving/current.json")
-        record_input = {**ref, "record": record.model_dump(mode="json")}
-        yield context.call_activity_with_retry(record_deployment, STORAGE_STEP_RETRY, record_input)
+        record_input = RecordInput(target=job.target, app_name=job.app_name, record=record)
+        yield call_step(context, record_deployment, record_input)
     except Exception as error:
         raise StepFailed(progress.current, error) from error
     progress.finish(f"Serving adapter {snapshot.version} at {restart.endpoint}")

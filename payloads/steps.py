@@ -1,16 +1,23 @@
-"""Inputs and outputs of the orchestrations and their activities (JSON in Durable history)."""
+"""Inputs and outputs of the orchestrations and their activities (JSON in Durable history).
+
+History outlives the code that wrote it: an in-flight orchestration replays its old input and activity results
+through the newest models. So these models ignore fields they do not know (a field since removed), give new
+fields defaults, and never embed the HTTP body models of payloads.requests (a renamed request field would
+otherwise break every replay); the triggers map each request into a job here, field by field.
+"""
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from payloads.requests import DeployRequest, ProvisionRequest, TargetName
+from payloads.requests import TargetName
 
 
 class Payload(BaseModel):
-    """Base for step payloads: unknown fields are a programming error, so they are rejected."""
+    """Base for step payloads: unknown fields are ignored, so histories written by older code still replay."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
 
 class AppRef(Payload):
@@ -20,21 +27,46 @@ class AppRef(Payload):
     app_name: str
 
 
-class ProvisionJob(Payload):
+class Job(AppRef):
+    """Base for orchestration inputs; also reads the older shape that nested the HTTP body under "request"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unnest_request(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("request"), dict):
+            return {**data["request"], **{key: value for key, value in data.items() if key != "request"}}
+        return data
+
+
+class CreateAppInput(AppRef):
+    """Create (or update) the app; `port` only means something on the local target."""
+
+    port: int | None = None
+
+
+class ProvisionJob(Job):
     """Input of the provision orchestration."""
 
-    request: ProvisionRequest
+    port: int | None = None
 
 
-class DeployJob(Payload):
-    """Input of the deploy orchestration: the request plus the poll interval the trigger chose."""
+class DeployJob(Job):
+    """Input of the deploy orchestration: what to serve, plus the poll interval the trigger chose."""
 
-    request: DeployRequest
+    base_model: str
+    adapter_source: str
+    version: str | None = None
+    readiness_timeout_s: int = Field(ge=1)
     poll_seconds: int = Field(ge=1)
 
 
 class ProvisionOutputs(Payload):
-    """What provisioning produced, in the keys of the AI Toolkit's infra/inference.config.json."""
+    """What provisioning produced, in the keys of the AI Toolkit's infra/inference.config.json.
+
+    FILE_SHARE_NAME names a share, never a path: in Azure the storage account's file share; on the local target
+    the fixed name "local-share", a stand-in like the "local" account and group (where that share's directory
+    is, is the LOCAL_SHARE_DIR setting, not an output).
+    """
 
     SUBSCRIPTION_ID: str
     RESOURCE_GROUP_NAME: str

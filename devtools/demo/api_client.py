@@ -5,8 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from azure.durable_functions import OrchestrationRuntimeStatus
 
-TERMINAL = {"Completed", "Failed", "Terminated"}
+from devtools.devhost.records import TERMINAL_STATUSES
+
+TERMINAL = {status.value for status in TERMINAL_STATUSES}
 
 
 def progress_line(progress: dict[str, Any]) -> str:
@@ -47,7 +50,7 @@ class FunctionAppClient:
     def run(self, route: str, body: dict[str, Any]) -> Any:
         """Start and wait; return the output, or raise with the orchestration's error."""
         status = self.wait(self.start(route, body))
-        if status["runtimeStatus"] != "Completed":
+        if status["runtimeStatus"] != OrchestrationRuntimeStatus.Completed.value:
             raise RuntimeError(f"{route} {status['runtimeStatus']}: {status.get('error')}")
         return status["output"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 import time
 import traceback
 from collections.abc import Callable
@@ -16,9 +15,8 @@ from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devtools.devhost.app_loader import ActivityFunction
+from devtools.devhost.invocation_context import log_executed
 from devtools.devhost.work_items import ActivityWork
-
-log = logging.getLogger("devhost")
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,7 @@ class ActivityRunner:
                 outcome = ActivityOutcome(work, result_json=_call(function, work.input_json))
             except Exception as exc:
                 outcome = ActivityOutcome(work, failure=describe_failure(work.name, exc))
-        status = "Succeeded" if outcome.failure is None else "Failed"
-        log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%dms)", work.name, status, work.instance_id,
-                 (time.monotonic() - started) * 1000)
+        log_executed(work.name, outcome.failure is None, work.instance_id, started)
         self._on_done(outcome)
 
     def shutdown(self, grace_seconds: float) -> bool:

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from devtools.devhost.client_binding import RPC_PATH, WEBHOOK_PATH, management_urls
-from devtools.devhost.durable_payloads import error_response, list_filter, not_found, read_json_body, status_json
+from devtools.devhost.durable_payloads import error_response, instance_query, not_found, read_json_body, status_json
 from devtools.devhost.engine import Engine, UnknownOrchestratorError
 from devtools.devhost.keys import is_authorized
 from devtools.devhost.store import Instance
@@ -90,11 +90,21 @@ class DurableApi:
             body["historyEvents"] = self.engine.store.history(instance.instance_id)
         return JSONResponse(body, status_code=200 if instance.is_terminal else 202)
 
+    def _matching(self, request: Request) -> list[Instance] | Response:
+        """Instances matching the runtimeStatus/createdTime/instanceIdPrefix filters, or a 400 naming a bad one."""
+        try:
+            query = instance_query(request)
+        except ValueError as exc:
+            return error_response(400, str(exc))
+        return self.engine.store.list_instances(query)
+
     async def list_instances(self, request: Request) -> Response:
         """GET instances: every instance matching runtimeStatus/createdTime/instanceIdPrefix filters."""
-        where, args = list_filter(request)
+        instances = self._matching(request)
+        if isinstance(instances, Response):
+            return instances
         show_input = request.query_params.get("showInput", "false").lower() == "true"
-        return JSONResponse([status_json(i, show_input) for i in self.engine.store.list_instances(where, args)])
+        return JSONResponse([status_json(i, show_input) for i in instances])
 
     async def raise_event(self, request: Request) -> Response:
         """POST instances/{instanceId}/raiseEvent/{eventName}: 202, 404 unknown, 410 finished."""
@@ -145,8 +155,10 @@ class DurableApi:
 
     async def purge_many(self, request: Request) -> Response:
         """DELETE instances?createdTimeFrom=&runtimeStatus=: purge every match; 404 if none."""
-        where, args = list_filter(request)
-        deleted = sum(self.engine.store.purge(i.instance_id) for i in self.engine.store.list_instances(where, args))
+        instances = self._matching(request)
+        if isinstance(instances, Response):
+            return instances
+        deleted = sum(self.engine.store.purge(i.instance_id) for i in instances)
         if not deleted:
             return error_response(404, "No instances matched.")
         return JSONResponse({"instancesDeleted": deleted})

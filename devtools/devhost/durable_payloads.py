@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from devtools.devhost.records import Instance
+from devtools.devhost.records import Instance, InstanceQuery
 
 
 def loads_or_none(text: str | None) -> Any:
@@ -21,7 +24,7 @@ def status_json(instance: Instance, show_input: bool = True) -> dict[str, Any]:
     return {
         "name": instance.name,
         "instanceId": instance.instance_id,
-        "runtimeStatus": instance.status,
+        "runtimeStatus": instance.status.value,
         "input": loads_or_none(instance.input) if show_input else None,
         "customStatus": loads_or_none(instance.custom_status),
         "output": loads_or_none(instance.output),
@@ -55,20 +58,31 @@ async def read_json_body(request: Request) -> str | None:
     return body
 
 
-def list_filter(request: Request) -> tuple[str, tuple[Any, ...]]:
-    """SQL filter for runtimeStatus, createdTimeFrom/To and instanceIdPrefix query parameters."""
-    clauses: list[str] = []
-    args: list[Any] = []
+def _status(text: str) -> Status:
+    try:
+        return Status(text)
+    except ValueError:
+        known = ", ".join(status.value for status in Status)
+        raise ValueError(f"runtimeStatus '{text}' is not a runtime status; use one or more of: {known}.") from None
+
+
+def _time(params: QueryParams, name: str) -> datetime | None:
+    text = params.get(name)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} '{text}' is not an ISO 8601 time such as 2026-01-31T12:00:00Z.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def instance_query(request: Request) -> InstanceQuery:
+    """The runtimeStatus, createdTimeFrom/To and instanceIdPrefix query parameters; ValueError says which is bad."""
     params = request.query_params
-    statuses = [s for s in params.get("runtimeStatus", "").split(",") if s]
-    if statuses:
-        clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
-        args += statuses
-    for name, op in (("createdTimeFrom", ">="), ("createdTimeTo", "<=")):
-        if params.get(name):
-            clauses.append(f"created_time {op} ?")
-            args.append(params[name])
-    if params.get("instanceIdPrefix"):
-        clauses.append("instance_id LIKE ?")
-        args.append(params["instanceIdPrefix"].replace("%", "") + "%")
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+    return InstanceQuery(
+        statuses=frozenset(_status(s) for s in params.get("runtimeStatus", "").split(",") if s),
+        created_from=_time(params, "createdTimeFrom"),
+        created_to=_time(params, "createdTimeTo"),
+        instance_id_prefix=params.get("instanceIdPrefix", ""),
+    )

@@ -7,18 +7,29 @@ import logging
 import threading
 import time
 
-from azure.durable_functions.models.history import HistoryEventType as Ev
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.activities import ActivityOutcome, ActivityRunner
 from devtools.devhost.app_loader import FunctionIndex
 from devtools.devhost.episode import new_instance, start_message
 from devtools.devhost.episode_runner import EpisodeResult, fail_episode, run_episode
-from devtools.devhost.history import event, format_time, outstanding, parse_time, utc_now
-from devtools.devhost.store import Instance, Message, Store
+from devtools.devhost.history import (
+    event_raised,
+    execution_terminated,
+    format_time,
+    outstanding,
+    parse_time,
+    task_completed,
+    task_failed,
+    timer_fired,
+    utc_now,
+)
+from devtools.devhost.store import Instance, InstanceQuery, Message, Store
 from devtools.devhost.timers import TimerService
 from devtools.devhost.work_items import ActivityWork, TimerWork
 
 log = logging.getLogger("devhost")
+UNFINISHED = InstanceQuery(statuses=frozenset({Status.Pending, Status.Running, Status.Suspended}))
 
 
 class UnknownOrchestratorError(LookupError):
@@ -56,45 +67,47 @@ class Engine:
         if name not in self.index.orchestrators:
             raise UnknownOrchestratorError(f"The function '{name}' doesn't exist, is disabled, or is not an "
                                            "orchestrator function.")
-        instance = new_instance(instance_id, name, input_json, utc_now())
-        self.store.create(instance, start_message(instance))
+        now = utc_now()
+        instance = new_instance(instance_id, name, input_json, now)
+        self.store.create(instance, start_message(instance, now))
         self._wake.set()
         return instance
 
     def raise_event(self, instance: Instance, name: str, data_json: str | None) -> bool:
         """Queue an external event for a running instance; False if it has finished."""
-        raised = event(Ev.EVENT_RAISED, -1, Name=name, Input=data_json)
+        raised = event_raised(name, data_json, utc_now())
         queued = self.store.enqueue(Message(instance.instance_id, instance.execution_id, raised))
         self._wake.set()
         return queued
 
     def terminate(self, instance: Instance, reason: str) -> None:
         """Terminate a running instance with a reason (its output)."""
-        now = utc_now()
-        instance.status = "Terminated"
-        instance.output = json.dumps(reason)
+        now, reason_json = utc_now(), json.dumps(reason)
+        instance.status = Status.Terminated
+        instance.output = reason_json
         instance.last_updated_time = format_time(now)
-        self.store.terminate(instance, event(Ev.EXECUTION_TERMINATED, -1, now, Input=json.dumps(reason)))
+        self.store.terminate(instance, execution_terminated(reason_json, now))
         log.info("Terminated orchestration (Id=%s)", instance.instance_id)
 
     def set_suspended(self, instance: Instance, suspended: bool) -> None:
         """Suspend (events wait in the inbox) or resume a live instance."""
-        self.store.set_status(instance.instance_id, "Suspended" if suspended else "Running", format_time(utc_now()))
+        status = Status.Suspended if suspended else Status.Running
+        self.store.set_status(instance.instance_id, status, format_time(utc_now()))
         log.info("%s orchestration (Id=%s)", "Suspended" if suspended else "Resumed", instance.instance_id)
         self._wake.set()
 
     def _activity_done(self, outcome: ActivityOutcome) -> None:
-        work = outcome.work
+        work, now = outcome.work, utc_now()
         if outcome.failure is None:
-            done = event(Ev.TASK_COMPLETED, -1, TaskScheduledId=work.task_id, Result=outcome.result_json)
+            done = task_completed(work.task_id, outcome.result_json, now)
         else:
             reason, details = outcome.failure
-            done = event(Ev.TASK_FAILED, -1, TaskScheduledId=work.task_id, Reason=reason, Details=details)
+            done = task_failed(work.task_id, reason, details, now)
         self.store.enqueue(Message(work.instance_id, work.execution_id, done))
         self._wake.set()
 
     def _timer_fired(self, timer: TimerWork) -> None:
-        fired = event(Ev.TIMER_FIRED, -1, TimerId=timer.timer_id, FireAt=format_time(timer.fire_at))
+        fired = timer_fired(timer.timer_id, timer.fire_at, utc_now())
         self.store.enqueue(Message(timer.instance_id, timer.execution_id, fired))
         self._wake.set()
 
@@ -135,10 +148,10 @@ class Engine:
         for timer in result.episode.timers:
             self.timers.arm(timer)
         log.info("Executed 'Functions.%s' (orchestrator, %s, Id=%s, Duration=%dms)", instance.name,
-                 result.outcome, instance.instance_id, (time.monotonic() - started) * 1000)
+                 result.outcome.value, instance.instance_id, (time.monotonic() - started) * 1000)
 
     def _recover(self) -> None:
-        for instance in self.store.list_instances("WHERE status IN ('Running', 'Pending', 'Suspended')"):
+        for instance in self.store.list_instances(UNFINISHED):
             iid, execution = instance.instance_id, instance.execution_id
             tasks, timers = outstanding(self.store.history(iid), self.store.pending(iid, execution))
             for task in tasks:

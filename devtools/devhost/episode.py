@@ -7,15 +7,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 from azure.durable_functions.models.actions import ActionType as Act
 from azure.durable_functions.models.history import HistoryEventType as Ev
 
-from devtools.devhost.history import Event, event, find_scheduled, format_time, kind_of, parse_time
+from devtools.devhost.history import (
+    RETRY_KEY,
+    Event,
+    Retry,
+    execution_started,
+    find_scheduled,
+    format_time,
+    kind_of,
+    parse_time,
+    sub_orchestration_created,
+    task_scheduled,
+    timer_created,
+)
 from devtools.devhost.orchestration_runner import OrchestratorState, takes_sequence_number
 from devtools.devhost.store import Instance, Message
 from devtools.devhost.work_items import ActivityWork, TimerWork
 
-RETRY_KEY = "DevhostRetry"
 ACTIVITY_ACTIONS = {Act.CALL_ACTIVITY, Act.CALL_ACTIVITY_WITH_RETRY}
 SUB_ACTIONS = {Act.CALL_SUB_ORCHESTRATOR, Act.CALL_SUB_ORCHESTRATOR_WITH_RETRY}
 IGNORED_ACTIONS = {Act.WAIT_FOR_EXTERNAL_EVENT, Act.CONTINUE_AS_NEW}
@@ -40,50 +52,46 @@ class Episode:
         self.instance.next_seq += 1
         return seq
 
-    def schedule_activity(self, seq: int, name: str, input_json: str | None, retry: dict[str, Any] | None) -> None:
+    def schedule_activity(self, seq: int, name: str, input_json: str | None, retry: Retry | None) -> None:
         """Append TaskScheduled and ask for the activity to run."""
-        extra = {RETRY_KEY: retry} if retry else {}
-        self.new_events.append(event(Ev.TASK_SCHEDULED, seq, self.now, Name=name, Input=input_json, **extra))
+        self.new_events.append(task_scheduled(seq, name, input_json, self.now, retry))
         instance = self.instance
         self.activities.append(ActivityWork(instance.instance_id, instance.execution_id, seq, name, input_json))
 
-    def create_timer(self, seq: int, fire_at: datetime, retry: dict[str, Any] | None = None) -> None:
+    def create_timer(self, seq: int, fire_at: datetime, retry: Retry | None = None) -> None:
         """Append TimerCreated and ask for the timer to be armed."""
-        extra = {RETRY_KEY: retry} if retry else {}
-        self.new_events.append(event(Ev.TIMER_CREATED, seq, self.now, FireAt=format_time(fire_at), **extra))
+        self.new_events.append(timer_created(seq, fire_at, self.now, retry))
         self.timers.append(TimerWork(self.instance.instance_id, self.instance.execution_id, seq, fire_at))
 
-    def create_sub_orchestration(self, seq: int, action: dict[str, Any], retry: dict[str, Any] | None) -> None:
+    def create_sub_orchestration(self, seq: int, action: dict[str, Any], retry: Retry | None) -> None:
         """Append SubOrchestrationInstanceCreated and create the child instance."""
         parent = self.instance
         attempt = retry["attempt"] if retry else 1
         child_id = action.get("instanceId") or f"{parent.instance_id}:{seq}"
         child_id = child_id if attempt == 1 else f"{child_id}:attempt{attempt}"
-        extra = {RETRY_KEY: {**retry, "action": action}} if retry else {}
-        self.new_events.append(event(
-            Ev.SUB_ORCHESTRATION_INSTANCE_CREATED, seq, self.now,
-            Name=action["functionName"], Input=action.get("input"), InstanceId=child_id, **extra))
+        note = {**retry, "action": action} if retry else None
+        self.new_events.append(
+            sub_orchestration_created(seq, action["functionName"], action.get("input"), child_id, self.now, note))
         child = new_instance(child_id, action["functionName"], action.get("input"), self.now)
         child.parent_instance_id, child.parent_execution_id = parent.instance_id, parent.execution_id
         child.parent_task_id = seq
         self.children.append(child)
-        self.messages.append(start_message(child))
+        self.messages.append(start_message(child, self.now))
 
 
 def new_instance(instance_id: str, name: str, input_json: str | None, now: datetime) -> Instance:
     """A Pending instance with a fresh execution id."""
     stamp = format_time(now)
-    return Instance(instance_id, name, uuid.uuid4().hex, "Pending", input_json, None, None, stamp, stamp)
+    return Instance(instance_id, name, uuid.uuid4().hex, Status.Pending, input_json, None, None, stamp, stamp)
 
 
-def start_message(instance: Instance) -> Message:
+def start_message(instance: Instance, at: datetime) -> Message:
     """The ExecutionStarted event that starts an instance's first episode."""
-    started = event(Ev.EXECUTION_STARTED, -1, Name=instance.name, Input=instance.input, Version=None,
-                    ParentInstance=instance.parent_instance_id)
+    started = execution_started(instance.name, instance.input, instance.parent_instance_id, at)
     return Message(instance.instance_id, instance.execution_id, started)
 
 
-def _retry_options(action: dict[str, Any]) -> dict[str, Any] | None:
+def _retry_options(action: dict[str, Any]) -> Retry | None:
     options = action.get("retryOptions")
     if not options:
         return None
@@ -102,14 +110,14 @@ def follow_up_retry(ep: Episode, history: list[Event], delivered: Event) -> None
         source = find_scheduled(history, source_kind, int(delivered["TaskScheduledId"]))
         retry = (source or {}).get(RETRY_KEY)
         if retry and source:
-            payload = {**retry, "kind": int(source_kind), "name": source["Name"], "input": source.get("Input")}
+            payload = {**retry, "kind": source_kind, "name": source["Name"], "input": source.get("Input")}
             ep.create_timer(ep.take_seq(), ep.now + timedelta(milliseconds=retry["intervalMs"]), payload)
     elif kind == Ev.TIMER_FIRED:
         timer = find_scheduled(history, Ev.TIMER_CREATED, int(delivered["TimerId"]))
         retry = (timer or {}).get(RETRY_KEY)
         if retry and retry["attempt"] < retry["maxAttempts"]:
             again = {k: retry[k] for k in ("intervalMs", "maxAttempts")} | {"attempt": retry["attempt"] + 1}
-            if retry["kind"] == int(Ev.TASK_SCHEDULED):
+            if Ev(retry["kind"]) == Ev.TASK_SCHEDULED:
                 ep.schedule_activity(ep.take_seq(), retry["name"], retry["input"], again)
             else:
                 ep.create_sub_orchestration(ep.take_seq(), retry["action"], again)

@@ -9,57 +9,68 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 from azure.durable_functions.models.actions import ActionType as Act
 from azure.durable_functions.models.history import HistoryEventType as Ev
 
 from devtools.devhost.episode import Episode, apply_new_actions, follow_up_retry, start_message
-from devtools.devhost.history import Event, event, format_time, kind_of, mark_played
+from devtools.devhost.history import (
+    Event,
+    execution_completed,
+    execution_failed,
+    format_time,
+    kind_of,
+    mark_played,
+    orchestrator_completed,
+    orchestrator_started,
+    sub_orchestration_completed,
+    sub_orchestration_failed,
+)
 from devtools.devhost.orchestration_runner import OrchestratorState, replay
 from devtools.devhost.store import Commit, Instance, Message
 
 
 @dataclass
 class EpisodeResult:
-    """An episode's commit, the work it asks for, and a one-word outcome for the log."""
+    """An episode's commit, the work it asks for, and the instance's status after it (for the log)."""
 
     episode: Episode
     commit: Commit
-    outcome: str
+    outcome: Status
 
 
 def _to_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _notify_parent(ep: Episode, kind: Ev, **fields: Any) -> None:
+def _notify_parent(ep: Episode, note: Callable[[int], Event]) -> None:
+    """Send the parent of a sub-orchestration the event `note` builds for the child's task id."""
     child = ep.instance
-    if child.parent_instance_id is None or child.parent_execution_id is None:
+    if child.parent_instance_id is None or child.parent_execution_id is None or child.parent_task_id is None:
         return
-    note = event(kind, -1, ep.now, TaskScheduledId=child.parent_task_id, **fields)
-    ep.messages.append(Message(child.parent_instance_id, child.parent_execution_id, note))
+    ep.messages.append(Message(child.parent_instance_id, child.parent_execution_id, note(child.parent_task_id)))
 
 
-def _fail(ep: Episode, message: str) -> str:
+def _fail(ep: Episode, message: str) -> Status:
     ep.activities.clear()
     ep.timers.clear()
     ep.children.clear()
     ep.messages.clear()
-    ep.instance.status = "Failed"
+    ep.instance.status = Status.Failed
     ep.instance.output = json.dumps(message)
-    ep.new_events.append(event(Ev.EXECUTION_COMPLETED, -1, ep.now, OrchestrationStatus="Failed",
-                               Result=None, FailureDetails={"ErrorMessage": message}))
+    ep.new_events.append(execution_failed(message, ep.now))
     reason = f"Sub-orchestration '{ep.instance.name}' failed: {message}"
-    _notify_parent(ep, Ev.SUB_ORCHESTRATION_INSTANCE_FAILED, Reason=reason, Details="")
-    return "Failed"
+    _notify_parent(ep, lambda task_id: sub_orchestration_failed(task_id, reason, "", ep.now))
+    return Status.Failed
 
 
-def _complete(ep: Episode, output: Any) -> str:
+def _complete(ep: Episode, output: Any) -> Status:
     result = _to_json(output)
-    ep.instance.status = "Completed"
+    ep.instance.status = Status.Completed
     ep.instance.output = result
-    ep.new_events.append(event(Ev.EXECUTION_COMPLETED, -1, ep.now, OrchestrationStatus="Completed", Result=result))
-    _notify_parent(ep, Ev.SUB_ORCHESTRATION_INSTANCE_COMPLETED, Result=result)
-    return "Completed"
+    ep.new_events.append(execution_completed(result, ep.now))
+    _notify_parent(ep, lambda task_id: sub_orchestration_completed(task_id, result, ep.now))
+    return Status.Completed
 
 
 def _continue_as_new(ep: Episode, action: dict[str, Any]) -> Message:
@@ -69,24 +80,24 @@ def _continue_as_new(ep: Episode, action: dict[str, Any]) -> Message:
     instance.next_seq, instance.actions_seen = 0, 0
     ep.activities.clear()
     ep.timers.clear()
-    return start_message(instance)
+    return start_message(instance, ep.now)
 
 
-def _finish(ep: Episode, state: OrchestratorState) -> tuple[str, Message | None]:
+def _finish(ep: Episode, state: OrchestratorState) -> tuple[Status, Message | None]:
     if state.error is not None or ep.error is not None:
         return _fail(ep, ep.error or state.error or "orchestrator failed"), None
     if not state.is_done:
-        return "Running", None
+        return Status.Running, None
     continue_as_new = [a for a in state.actions if a.get("actionType") == Act.CONTINUE_AS_NEW]
     if continue_as_new:
-        return "ContinuedAsNew", _continue_as_new(ep, continue_as_new[-1])
+        return Status.ContinuedAsNew, _continue_as_new(ep, continue_as_new[-1])
     return _complete(ep, state.output), None
 
 
 def _delivered_events(ep: Episode, history: list[Event], delivered: Event) -> tuple[list[Event], bool]:
-    started = event(Ev.ORCHESTRATOR_STARTED, -1, ep.now)
+    started = orchestrator_started(ep.now)
     if kind_of(delivered) == Ev.EXECUTION_STARTED:
-        ep.instance.status = "Running"
+        ep.instance.status = Status.Running
         ep.instance.next_seq, ep.instance.actions_seen = 0, 0
         return [started, delivered], True
     ep.new_events += [started, delivered]
@@ -113,7 +124,7 @@ def run_episode(
         ep.messages.append(restart)
         events, replace_history = [], True
     else:
-        events, replace_history = [*ep.new_events, event(Ev.ORCHESTRATOR_COMPLETED, -1, now)], fresh_start
+        events, replace_history = [*ep.new_events, orchestrator_completed(now)], fresh_start
     commit = Commit(instance, events, replace_history, message.msg_id, ep.children, ep.messages)
     return EpisodeResult(ep, commit, outcome)
 
@@ -123,7 +134,7 @@ def fail_episode(instance: Instance, message: Message, reason: str, now: datetim
     ep = Episode(instance, now)
     fresh_start = kind_of(message.event) == Ev.EXECUTION_STARTED
     if fresh_start:
-        ep.new_events = [event(Ev.ORCHESTRATOR_STARTED, -1, now), message.event]
+        ep.new_events = [orchestrator_started(now), message.event]
     outcome = _fail(ep, reason)
     instance.last_updated_time = format_time(now)
     commit = Commit(instance, ep.new_events, fresh_start, message.msg_id, [], ep.messages)

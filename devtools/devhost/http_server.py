@@ -22,7 +22,7 @@ from devtools.devhost.client_binding import starter_json
 from devtools.devhost.config import HostConfig
 from devtools.devhost.durable_api import DurableApi
 from devtools.devhost.engine import Engine
-from devtools.devhost.invocation_context import InvocationContext
+from devtools.devhost.invocation_context import InvocationContext, log_executed
 from devtools.devhost.keys import is_authorized
 from devtools.devhost.route_table import RouteTable
 
@@ -81,7 +81,7 @@ class TriggerDispatcher:
         if function.has_context_param:
             kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.config.app_dir))
         started = time.monotonic()
-        outcome = "Succeeded"
+        succeeded = True
         try:
             if _is_async(function.user_function):
                 result = await function.user_function(**kwargs)
@@ -89,12 +89,11 @@ class TriggerDispatcher:
                 result = await run_in_threadpool(function.user_function, **kwargs)
             return _to_response(result)
         except Exception:
-            outcome = "Failed"
+            succeeded = False
             log.exception("Function '%s' raised", function.name)
             return JSONResponse({"error": f"Function '{function.name}' failed."}, status_code=500)
         finally:
-            log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%dms)", function.name, outcome,
-                     invocation_id, (time.monotonic() - started) * 1000)
+            log_executed(function.name, succeeded, invocation_id, started)
 
 
 def _is_async(function: Callable[..., Any]) -> bool:

@@ -1,11 +1,22 @@
-"""A minimal func.Context for functions that declare a `context` parameter."""
+"""A minimal func.Context for functions that declare a `context` parameter, and the per-invocation log line."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any
 
 import azure.functions as func
+
+log = logging.getLogger("devhost")
+
+
+def log_executed(function_name: str, succeeded: bool, invocation_id: str, started: float) -> None:
+    """Log one invocation the way the Functions host does: name, Succeeded/Failed, id, duration since `started`."""
+    outcome = "Succeeded" if succeeded else "Failed"
+    log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%dms)", function_name, outcome, invocation_id,
+             (time.monotonic() - started) * 1000)
 
 
 class InvocationContext(func.Context):

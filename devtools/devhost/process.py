@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+import httpx
+
+from devtools.child_process import (
+    ADDRESS_IN_USE,
+    PORT_ATTEMPTS,
+    ServerStartError,
+    child_env,
+    kill_group,
+    launch,
+    log_tail,
+    stop_process,
+    wait_until_answers,
+)
 from service_settings import FUNCTION_APP_ROOT
+from targets.local.ports import LOOPBACK, free_port
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def reports_running(reply: httpx.Response) -> bool:
+    """Whether the host status answer says the host is Running."""
+    return reply.status_code == 200 and reply.json().get("state") == "Running"
 
 
 class HostProcess:
@@ -36,8 +42,8 @@ class HostProcess:
         self.app_dir = Path(app_dir).resolve()
         self.state_dir = Path(state_dir).resolve()
         self.port = port or free_port()
+        self._may_move = port is None  # a port we picked may be taken before the host binds it: pick again
         self.key = function_key or (env or {}).get("DEVHOST_FUNCTION_KEY")
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
         self._extra_env = dict(env or {})
         self._log_path = Path(tempfile.mkdtemp(prefix="devhost-logs-")) / "host.log"
@@ -45,13 +51,12 @@ class HostProcess:
         self._closed_logs: str | None = None
 
     def _env(self) -> dict[str, str]:
-        env = {**os.environ, **self._extra_env}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FUNCTION_APP_ROOT), env.get("PYTHONPATH", "")) if p)
-        env["PYTHONUNBUFFERED"] = "1"
-        env.pop("DEVHOST_FUNCTION_KEY", None)
+        extra = {**self._extra_env}
+        inherited = os.environ.get("PYTHONPATH", "")
+        extra["PYTHONPATH"] = os.pathsep.join(p for p in (str(FUNCTION_APP_ROOT), inherited) if p)
         if self.key:
-            env["DEVHOST_FUNCTION_KEY"] = self.key
-        return env
+            extra["DEVHOST_FUNCTION_KEY"] = self.key
+        return child_env(extra, drop=() if self.key else ("DEVHOST_FUNCTION_KEY",))
 
     def start(self) -> HostProcess:
         """Start the host (again, on the same state dir and port) and wait until it reports Running."""
@@ -61,32 +66,33 @@ class HostProcess:
             self._log_path = Path(tempfile.mkdtemp(prefix="devhost-logs-")) / "host.log"
             self._log_path.write_text(self._closed_logs)
             self._closed_logs = None
+        atexit.register(self.kill)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                self._launch_and_wait()
+                break
+            except ServerStartError:
+                if not (self._may_move and attempt < PORT_ATTEMPTS and ADDRESS_IN_USE in log_tail(self._log_path)):
+                    raise
+                self.port = free_port()
+        self._may_move = False  # restarts keep the port clients already know
+        return self
+
+    def _launch_and_wait(self) -> None:
         command = [sys.executable, "-m", "devtools.devhost", "--app-dir", str(self.app_dir), "--port", str(self.port),
                    "--state-dir", str(self.state_dir)]
-        with self._log_path.open("ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
-                                             cwd=str(FUNCTION_APP_ROOT), start_new_session=True)
-        atexit.register(self.kill)
+        self._process = launch(command, self._env(), self._log_path)
         try:
-            self._wait_ready()
+            wait_until_answers(self.url("/admin/host/status"), self._process, self._log_path, self.startup_timeout,
+                               accept=reports_running)
         except BaseException:
             self.kill()
             raise
-        return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"devhost exited with {self._process.returncode}:\n{self.logs()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/admin/host/status", timeout=2) as reply:
-                    if json.loads(reply.read()).get("state") == "Running":
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"devhost did not report Running within {self.startup_timeout}s:\n{self.logs()}")
+    @property
+    def base_url(self) -> str:
+        """The host's loopback URL."""
+        return f"http://{LOOPBACK}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -100,21 +106,12 @@ class HostProcess:
 
     def kill(self) -> None:
         """SIGKILL the host, as a crash would."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
-            self._process.wait(timeout=30)
+        if self._process is not None:
+            kill_group(self._process)
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait up to `timeout`, then SIGKILL; returns the exit code."""
-        if self._process is None:
-            return None
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self._process.returncode
+        return None if self._process is None else stop_process(self._process, timeout)
 
     def logs(self) -> str:
         """Everything the host wrote to stdout and stderr so far, over all starts."""

@@ -1,12 +1,17 @@
-"""What the store holds: instances, inbox messages, and the commit one episode writes."""
+"""What the store holds: instances, inbox messages, the commit one episode writes, and instance queries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.history import Event
 
-TERMINAL = ("Completed", "Failed", "Terminated")
+TERMINAL_STATUSES = frozenset({Status.Completed, Status.Failed, Status.Terminated})
+
+
 @dataclass
 class Instance:
     """One orchestration instance as stored (JSON values kept as JSON text)."""
@@ -14,7 +19,7 @@ class Instance:
     instance_id: str
     name: str
     execution_id: str
-    status: str
+    status: Status
     input: str | None
     output: str | None
     custom_status: str | None
@@ -29,7 +34,7 @@ class Instance:
     @property
     def is_terminal(self) -> bool:
         """Whether the instance has finished (completed, failed or terminated)."""
-        return self.status in TERMINAL
+        return self.status in TERMINAL_STATUSES
 
 
 @dataclass
@@ -52,3 +57,16 @@ class Commit:
     consumed_msg_id: int | None = None
     new_instances: list[Instance] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InstanceQuery:
+    """Which instances to list or purge; every field left empty matches everything.
+
+    `instance_id_prefix` is compared literally and case-sensitively, as the Durable backends do.
+    """
+
+    statuses: frozenset[Status] = frozenset()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    instance_id_prefix: str = ""

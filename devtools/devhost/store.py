@@ -7,13 +7,16 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from devtools.devhost.history import Event
-from devtools.devhost.records import TERMINAL, Commit, Instance, Message
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
-__all__ = ["Commit", "Instance", "Message", "Store"]
+from devtools.devhost.history import Event, format_time
+from devtools.devhost.records import TERMINAL_STATUSES, Commit, Instance, InstanceQuery, Message
+
+__all__ = ["Commit", "Instance", "InstanceQuery", "Message", "Store"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -29,10 +32,8 @@ CREATE TABLE IF NOT EXISTS inbox (
     msg_id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL,
     execution_id TEXT NOT NULL, event TEXT NOT NULL);
 """
-COLUMNS = (
-    "instance_id, name, execution_id, status, input, output, custom_status, created_time, "
-    "last_updated_time, parent_instance_id, parent_execution_id, parent_task_id, next_seq, actions_seen"
-)
+COLUMN_NAMES = tuple(f.name for f in fields(Instance))
+COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 class Store:
@@ -69,12 +70,13 @@ class Store:
     def get(self, instance_id: str) -> Instance | None:
         """Load one instance, or None if unknown."""
         rows = self._query(f"SELECT {COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,))
-        return Instance(*rows[0]) if rows else None
+        return _from_row(rows[0]) if rows else None
 
-    def list_instances(self, where: str = "", args: tuple[Any, ...] = ()) -> list[Instance]:
-        """Instances matching an optional SQL filter, oldest first."""
+    def list_instances(self, query: InstanceQuery) -> list[Instance]:
+        """Instances matching the query, oldest first."""
+        where, args = _where(query)
         sql = f"SELECT {COLUMNS} FROM instances {where} ORDER BY created_time, instance_id"
-        return [Instance(*row) for row in self._query(sql, args)]
+        return [_from_row(row) for row in self._query(sql, args)]
 
     def history(self, instance_id: str) -> list[Event]:
         """The instance's history events, in order."""
@@ -91,8 +93,8 @@ class Store:
         """The oldest undelivered message, if any."""
         rows = self._query(
             "SELECT m.msg_id, m.instance_id, m.execution_id, m.event FROM inbox m LEFT JOIN instances i "
-            "ON i.instance_id = m.instance_id WHERE i.status IS NULL OR i.status != 'Suspended' "
-            "ORDER BY m.msg_id LIMIT 1"
+            "ON i.instance_id = m.instance_id WHERE i.status IS NULL OR i.status != ? ORDER BY m.msg_id LIMIT 1",
+            (Status.Suspended.value,),
         )
         if not rows:
             return None
@@ -111,7 +113,7 @@ class Store:
                 "SELECT status FROM instances WHERE instance_id = ? AND execution_id = ?",
                 (message.instance_id, message.execution_id),
             ).fetchone()
-            if row is None or row[0] in TERMINAL:
+            if row is None or Status(row[0]) in TERMINAL_STATUSES:
                 return False
             _insert_message(db, message)
             return True
@@ -146,16 +148,41 @@ class Store:
             _append_history(db, instance.instance_id, [final_event])
             _upsert_instance(db, instance)
 
-    def set_status(self, instance_id: str, status: str, updated: str) -> None:
+    def set_status(self, instance_id: str, status: Status, updated: str) -> None:
         """Change a live instance's runtime status (suspend and resume)."""
         with self._transaction() as db:
             db.execute("UPDATE instances SET status = ?, last_updated_time = ? WHERE instance_id = ?",
-                       (status, updated, instance_id))
+                       (status.value, updated, instance_id))
 
     def purge(self, instance_id: str) -> bool:
         """Delete an instance with its history and inbox; False if it did not exist."""
         with self._transaction() as db:
             return _delete_instance(db, instance_id)
+
+
+def _from_row(row: tuple[Any, ...]) -> Instance:
+    values = dict(zip(COLUMN_NAMES, row, strict=True))
+    return Instance(**{**values, "status": Status(values["status"])})
+
+
+def _to_row(instance: Instance) -> tuple[Any, ...]:
+    values = {**vars(instance), "status": instance.status.value}
+    return tuple(values[name] for name in COLUMN_NAMES)
+
+
+def _where(query: InstanceQuery) -> tuple[str, tuple[Any, ...]]:
+    """A parameterised WHERE clause; the prefix is compared with substr, since LIKE has wildcards and ignores case."""
+    statuses = sorted(status.value for status in query.statuses)
+    prefix = query.instance_id_prefix
+    candidates: list[tuple[str, list[Any]]] = [
+        (f"status IN ({', '.join('?' * len(statuses))})", list(statuses)),
+        ("created_time >= ?", [format_time(query.created_from)] if query.created_from else []),
+        ("created_time <= ?", [format_time(query.created_to)] if query.created_to else []),
+        ("substr(instance_id, 1, ?) = ?", [len(prefix), prefix] if prefix else []),
+    ]
+    used = [(sql, args) for sql, args in candidates if args]
+    where = "WHERE " + " AND ".join(sql for sql, _ in used) if used else ""
+    return where, tuple(arg for _, args in used for arg in args)
 
 
 def _insert_message(db: sqlite3.Connection, message: Message) -> None:
@@ -166,7 +193,7 @@ def _insert_message(db: sqlite3.Connection, message: Message) -> None:
 
 
 def _upsert_instance(db: sqlite3.Connection, instance: Instance) -> None:
-    values = tuple(vars(instance).values())
+    values = _to_row(instance)
     marks = ", ".join("?" for _ in values)
     db.execute(f"INSERT OR REPLACE INTO instances ({COLUMNS}) VALUES ({marks})", values)
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from azure.durable_functions.models.history import HistoryEventType as Ev
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.activities import describe_failure
 from devtools.devhost.episode import new_instance, start_message
 from devtools.devhost.episode_runner import run_episode
-from devtools.devhost.history import Event, event, format_time
+from devtools.devhost.history import Event, task_completed, task_failed, timer_fired
 from devtools.devhost.store import Message, Store
 from devtools.devhost.work_items import ActivityWork, TimerWork
 
@@ -29,7 +29,7 @@ INSTANCE_ID = "unit-test"
 
 @dataclass
 class RunResult:
-    """How the orchestration ended, what it published, and what it called."""
+    """How the orchestration ended (`status` is the runtimeStatus string), what it published, and what it called."""
 
     status: str
     output: Any
@@ -49,7 +49,7 @@ class VirtualTimeRun:
         self.store = Store(store_dir)
         self.now = start
         self.timers: list[tuple[datetime, int, TimerWork]] = []
-        self.result = RunResult(status="Pending", output=None)
+        self.result = RunResult(status=Status.Pending.value, output=None)
 
     def _run_activity(self, work: ActivityWork) -> Event:
         value = json.loads(work.input_json) if work.input_json is not None else None
@@ -61,15 +61,15 @@ class VirtualTimeRun:
             output = json.dumps(fake(value))
         except Exception as exc:
             reason, details = describe_failure(work.name, exc)
-            return event(Ev.TASK_FAILED, -1, self.now, TaskScheduledId=work.task_id, Reason=reason, Details=details)
-        return event(Ev.TASK_COMPLETED, -1, self.now, TaskScheduledId=work.task_id, Result=output)
+            return task_failed(work.task_id, reason, details, self.now)
+        return task_completed(work.task_id, output, self.now)
 
     def _next_message(self) -> Message | None:
         message = self.store.next_message()
         if message is None and self.timers:
             fire_at, _, timer = heapq.heappop(self.timers)
             self.now = max(self.now, fire_at)
-            fired = event(Ev.TIMER_FIRED, -1, self.now, TimerId=timer.timer_id, FireAt=format_time(fire_at))
+            fired = timer_fired(timer.timer_id, fire_at, self.now)
             self.store.enqueue(Message(timer.instance_id, timer.execution_id, fired))
             message = self.store.next_message()
         return message
@@ -77,7 +77,7 @@ class VirtualTimeRun:
     def run(self, orchestration_input: Any, max_episodes: int) -> RunResult:
         """Deliver messages until the instance ends; activities run inline, timers advance the clock."""
         instance = new_instance(INSTANCE_ID, self.name, json.dumps(orchestration_input), self.now)
-        self.store.create(instance, start_message(instance))
+        self.store.create(instance, start_message(instance, self.now))
         for _ in range(max_episodes):
             message = self._next_message()
             current = self.store.get(INSTANCE_ID)
@@ -93,7 +93,7 @@ class VirtualTimeRun:
                 heapq.heappush(self.timers, (timer.fire_at, timer.timer_id, timer))
         final = self.store.get(INSTANCE_ID)
         assert final is not None
-        self.result.status = final.status
+        self.result.status = final.status.value
         self.result.output = json.loads(final.output) if final.output is not None else None
         self.result.finished_at = self.now
         return self.result

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from targets.local.atomic_write import atomic_write
+
 CRASH_LOOP_RESTARTS = 3
 EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit)\b[^:]*: .+")
 
@@ -54,11 +56,8 @@ class AppFiles:
         self.logs_dir = app_dir / "logs"
 
     def write_json(self, path: Path, payload: dict[str, Any]) -> None:
-        """Write JSON through a temporary file and rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(payload, indent=2) + "\n")
-        os.replace(tmp, path)
+        """Replace a JSON file atomically."""
+        atomic_write(path, (json.dumps(payload, indent=2) + "\n").encode())
 
     def read_spec(self) -> AppSpec | None:
         """The app spec, or None when the app was never provisioned."""

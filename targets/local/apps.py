@@ -1,6 +1,5 @@
 """The local stand-in for Azure Container Apps: one supervised inference-server process per app."""
 
-import socket
 import sys
 from pathlib import Path
 
@@ -9,15 +8,9 @@ import requests
 from payloads.steps import ProvisionOutputs, ReadinessResult, RestartResult
 from share_layout import paths
 from targets.local.app_files import CRASH_LOOP_RESTARTS, AppFiles, AppSpec, ServerSpec
-from targets.local.process_control import signal_or_launch
+from targets.local.ports import free_port, port_in_use
+from targets.local.process_control import signal_or_launch, supervisor_pid
 from targets.local.share import LocalShare
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalApps:
@@ -47,10 +40,35 @@ class LocalApps:
         """The app's loopback URL."""
         return f"http://127.0.0.1:{spec.port}"
 
+    def ports_of_other_apps(self, app_name: str) -> dict[int, str]:
+        """The ports other provisioned apps are given (running or not), and which app has each."""
+        specs = (AppFiles(path).read_spec() for path in sorted(self.apps_dir.glob("*")) if path.name != app_name)
+        return {spec.port: spec.name for spec in specs if spec is not None}
+
+    def port_problem(self, app_name: str, port: int) -> str | None:
+        """Why `app_name` cannot serve on `port` (another app has it, or something else listens there), or None."""
+        if (owner := self.ports_of_other_apps(app_name).get(port)) is not None:
+            return f"port {port} is already given to app {owner!r}"
+        files = self.files(app_name)
+        spec = files.read_spec()
+        own_server_runs = spec is not None and spec.port == port and supervisor_pid(files) is not None
+        if not own_server_runs and port_in_use(port):
+            return f"port {port} is in use by another process on this machine"
+        return None
+
+    def pick_port(self, app_name: str) -> int:
+        """A free port that no other app is given."""
+        taken = self.ports_of_other_apps(app_name)
+        while (port := free_port()) in taken:
+            continue
+        return port
+
     def create_app(self, app_name: str, port: int | None) -> ProvisionOutputs:
         """Create or update the app spec, its API key and its inference.config.json."""
         files = self.files(app_name)
-        spec = files.read_spec() or AppSpec(name=app_name, port=port or free_port())
+        if port is not None and (problem := self.port_problem(app_name, port)):
+            raise ValueError(f"cannot provision {app_name!r} on port {port}: {problem}; choose another port or omit it")
+        spec = files.read_spec() or AppSpec(name=app_name, port=port or self.pick_port(app_name))
         spec.port = port or spec.port
         files.write_spec(spec)
         files.ensure_api_key()
@@ -58,7 +76,7 @@ class LocalApps:
             SUBSCRIPTION_ID="local",
             RESOURCE_GROUP_NAME="local",
             STORAGE_ACCOUNT_NAME="local",
-            FILE_SHARE_NAME=str(self.share.root),
+            FILE_SHARE_NAME="local-share",
             ACA_APP_NAME=app_name,
             ACA_APP_ENDPOINT=self.endpoint(spec),
         )

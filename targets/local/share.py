@@ -1,10 +1,9 @@
 """A directory laid out exactly like the Azure Files share."""
 
-import os
-import tempfile
 from pathlib import Path
 
 from share_layout.manifest import Manifest, manifest_of_directory
+from targets.local.atomic_write import atomic_write
 
 
 class LocalShare:
@@ -39,17 +38,8 @@ class LocalShare:
         return self.path(path).read_bytes()
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        """Write through a temporary file and rename, so no reader sees a partial file."""
-        target = self.path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Replace a file atomically: no reader sees a partial file."""
+        atomic_write(self.path(path), data)
 
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""

@@ -1,10 +1,13 @@
 """`python -m targets.local.supervisor APP_DIR [--detach]`: keeps one revision of a local app running.
 
 It plays the Container Apps runtime: starts the revision in app.json, restarts it with back-off when it
-exits, switches to the new revision on SIGHUP (old one stopped gracefully first), and stops on SIGTERM.
+exits, switches to the new revision on SIGHUP (old one stopped gracefully first; a SIGHUP that finds the
+revision unchanged changes nothing), and stops on SIGTERM. An exclusive lock on the app directory makes it the
+only supervisor of its app: a second one exits at once.
 """
 
 import argparse
+import fcntl
 import os
 import signal
 import subprocess
@@ -16,6 +19,7 @@ from types import FrameType
 from targets.local.app_files import AppFiles, SupervisorState
 
 GRACE_SECONDS = 10.0
+LOCK_FILE = "supervisor.lock"
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "HF_HOME", "OMP_NUM_THREADS", "PYTHONPATH")
 
 
@@ -74,8 +78,10 @@ class Supervisor:
         """One turn of the loop: switch revision, or restart a crashed one with back-off."""
         if self.reload:
             self.reload = False
-            self.stop_child()
-            self.start_child()
+            spec = self.files.read_spec()
+            if self.child is None or spec is None or spec.revision != self.state.revision:
+                self.stop_child()
+                self.start_child()
         elif self.child is not None and (code := self.child.poll()) is not None:
             self.state.status, self.state.last_exit_code = "crashed", code
             self.state.restarts += 1
@@ -102,6 +108,18 @@ class Supervisor:
             self.files.pid_path.unlink(missing_ok=True)
 
 
+def hold_app_lock(files: AppFiles) -> int | None:
+    """Take the app's supervisor lock for this process's lifetime; None when another supervisor holds it."""
+    files.dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(files.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def main() -> None:
     """Parse arguments, optionally detach from the caller, and supervise."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -111,6 +129,9 @@ def main() -> None:
     if args.detach and os.fork() > 0:
         os._exit(0)
     files = AppFiles(args.app_dir.resolve())
+    if hold_app_lock(files) is None:
+        print(f"another supervisor already runs {files.dir.name}", file=sys.stderr)
+        sys.exit(0)
     if args.detach:
         os.setsid()
         files.logs_dir.mkdir(parents=True, exist_ok=True)

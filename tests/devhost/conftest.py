@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.process import HostProcess
+from devtools.devhost.records import TERMINAL_STATUSES
 
 APPS = Path(__file__).parent / "apps"
-FINISHED = ("Completed", "Failed", "Terminated")
 TEST_KEY = "devhost-test-key-7f3a"
 
 
-def wait_for_status(status_url: str, statuses: tuple[str, ...] = FINISHED, timeout: float = 30.0,
+def wait_for_status(status_url: str, statuses: Collection[Status] = TERMINAL_STATUSES, timeout: float = 30.0,
                     **params: Any) -> dict[str, Any]:
     """Poll a statusQueryGetUri until runtimeStatus is one of `statuses`; fail at the deadline."""
     deadline = time.monotonic() + timeout
@@ -26,7 +27,7 @@ def wait_for_status(status_url: str, statuses: tuple[str, ...] = FINISHED, timeo
         reply = httpx.get(status_url, params=params or None, timeout=10)
         if reply.status_code in (200, 202):
             body = reply.json()
-            if body["runtimeStatus"] in statuses:
+            if Status(body["runtimeStatus"]) in statuses:
                 return body
         time.sleep(0.1)
     raise AssertionError(f"instance did not reach {statuses} within {timeout}s; last status: {body}")

@@ -22,6 +22,7 @@ def settings_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProc
         yield host
 
 
+@pytest.mark.slow
 def test_local_settings_values_reach_the_app_and_environment_wins(settings_host: HostProcess) -> None:
     greeting = httpx.get(settings_host.url("/svc/settings/greeting")).json()
     assert greeting["value"] == "from local.settings.json"
@@ -31,6 +32,7 @@ def test_local_settings_values_reach_the_app_and_environment_wins(settings_host:
     assert overridden["value"] == "from the environment"
 
 
+@pytest.mark.slow
 def test_route_prefix_comes_from_host_json(settings_host: HostProcess) -> None:
     assert httpx.get(settings_host.url("/api/settings/greeting")).status_code == 404
 

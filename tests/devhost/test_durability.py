@@ -7,9 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
+from azure.durable_functions.models.history import HistoryEventType as Ev
 
 from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import APPS, start, wait_for_status, wait_until
+
+pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def test_sigkill_during_an_activity_reruns_it_and_completes(host: HostProcess, t
     host.kill()
     host.start()
     status = wait_for_status(links["statusQueryGetUri"], timeout=30)
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == "approved by slow step"
     assert _attempts(attempts) == 2
 
@@ -45,17 +49,17 @@ def test_sigkill_while_a_timer_waits_rearms_it_and_completes(host: HostProcess, 
     host.kill()
     host.start()
     status = wait_for_status(links["statusQueryGetUri"], timeout=30)
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["customStatus"] == "timer fired"
     assert _attempts(attempts) == 1
 
 
 def test_sigkill_while_waiting_for_an_event_keeps_waiting(host: HostProcess) -> None:
     links = start(host, "/svc/approvals", {"approver": "fay", "timeout_seconds": 60})
-    wait_for_status(links["statusQueryGetUri"], ("Running",))
+    wait_for_status(links["statusQueryGetUri"], (Status.Running,))
     host.kill()
     host.start()
-    assert httpx.get(links["statusQueryGetUri"]).json()["runtimeStatus"] == "Running"
+    assert httpx.get(links["statusQueryGetUri"]).json()["runtimeStatus"] == Status.Running.value
     reply = httpx.post(links["sendEventPostUri"].replace("{eventName}", "ApprovalEvent"),
                        json={"approved": True, "by": "fay"})
     assert reply.status_code == 202
@@ -69,7 +73,7 @@ def test_sigterm_exits_cleanly(host: HostProcess) -> None:
 
 def _has_timer(status_url: str) -> bool:
     history = httpx.get(status_url, params={"showHistory": "true"}).json().get("historyEvents", [])
-    return any(event["EventType"] == 10 for event in history)  # TimerCreated
+    return any(event["EventType"] == Ev.TIMER_CREATED for event in history)
 
 
 def test_sigterm_lets_a_running_activity_finish_and_keeps_its_result(host: HostProcess, tmp_path: Path) -> None:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
 import httpx
+import pytest
+from azure.durable_functions.constants import DATETIME_STRING_FORMAT
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
+from azure.durable_functions.models.history import HistoryEventType as Ev
 
 from devtools.devhost.process import HostProcess
-from tests.devhost.conftest import wait_for_status
+from tests.devhost.conftest import start, wait_for_status
+
+pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
 API = "/runtime/webhooks/durabletask"
+
+
+def _listed_ids(host: HostProcess, **params: str) -> list[str]:
+    """Instance ids the list endpoint returns for these query parameters, oldest first."""
+    reply = httpx.get(host.url(f"{API}/instances"), params=params)
+    assert reply.status_code == 200, reply.text
+    return [instance["instanceId"] for instance in reply.json()]
 
 
 def test_start_with_instance_id_status_and_history(patterns_host: HostProcess) -> None:
@@ -17,10 +33,10 @@ def test_start_with_instance_id_status_and_history(patterns_host: HostProcess) -
     status = wait_for_status(reply.json()["statusQueryGetUri"])
     assert status["output"] == 14
     detailed = httpx.get(patterns_host.url(f"{API}/instances/api-fixed-id"), params={"showHistory": "true"}).json()
-    kinds = [event["EventType"] for event in detailed["historyEvents"]]
-    assert kinds[:2] == [12, 0]  # OrchestratorStarted, ExecutionStarted
-    assert kinds.count(4) == 3 and kinds.count(5) == 3  # TaskScheduled, TaskCompleted
-    assert 1 in kinds  # ExecutionCompleted
+    kinds = [Ev(event["EventType"]) for event in detailed["historyEvents"]]
+    assert kinds[:2] == [Ev.ORCHESTRATOR_STARTED, Ev.EXECUTION_STARTED]
+    assert kinds.count(Ev.TASK_SCHEDULED) == 3 and kinds.count(Ev.TASK_COMPLETED) == 3
+    assert Ev.EXECUTION_COMPLETED in kinds
 
 
 def test_list_filters_by_runtime_status_and_prefix(patterns_host: HostProcess) -> None:
@@ -28,11 +44,10 @@ def test_list_filters_by_runtime_status_and_prefix(patterns_host: HostProcess) -
     httpx.post(patterns_host.url(f"{API}/orchestrators/chaining/list-ok-1"))
     wait_for_status(patterns_host.url(f"{API}/instances/list-fail-1"))
     wait_for_status(patterns_host.url(f"{API}/instances/list-ok-1"))
-    failed = httpx.get(patterns_host.url(f"{API}/instances"), params={"runtimeStatus": "Failed"}).json()
+    failed = httpx.get(patterns_host.url(f"{API}/instances"), params={"runtimeStatus": Status.Failed.value}).json()
     assert "list-fail-1" in {i["instanceId"] for i in failed}
-    assert all(i["runtimeStatus"] == "Failed" for i in failed)
-    prefixed = httpx.get(patterns_host.url(f"{API}/instances"), params={"instanceIdPrefix": "list-"}).json()
-    assert {i["instanceId"] for i in prefixed} == {"list-fail-1", "list-ok-1"}
+    assert all(i["runtimeStatus"] == Status.Failed.value for i in failed)
+    assert set(_listed_ids(patterns_host, instanceIdPrefix="list-")) == {"list-fail-1", "list-ok-1"}
 
 
 def test_purge_removes_a_finished_instance(patterns_host: HostProcess) -> None:
@@ -55,3 +70,35 @@ def test_unknown_instance_is_404_everywhere(patterns_host: HostProcess) -> None:
 
 def test_host_status_reports_running(patterns_host: HostProcess) -> None:
     assert httpx.get(patterns_host.url("/admin/host/status")).json()["state"] == "Running"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "matching", "other"),
+    [
+        ("pfx_", "pfx_1", "pfxX1"),  # '_' is a character, not a one-character wildcard
+        ("Deploy-", "Deploy-1", "deploy-1"),  # the prefix is case-sensitive
+        ("pct%", "pct%1", "pctX1"),  # '%' is a character, not a wildcard
+    ],
+)
+def test_instance_id_prefix_is_literal_and_case_sensitive(patterns_host: HostProcess, prefix: str, matching: str,
+                                                          other: str) -> None:
+    for instance_id in (matching, other):
+        start(patterns_host, f"{API}/orchestrators/chaining/{quote(instance_id, safe='')}")
+    assert _listed_ids(patterns_host, instanceIdPrefix=prefix) == [matching]
+
+
+def test_unknown_runtime_status_or_bad_time_is_a_400_naming_it(patterns_host: HostProcess) -> None:
+    bad_status = httpx.get(patterns_host.url(f"{API}/instances"), params={"runtimeStatus": "Done"})
+    assert bad_status.status_code == 400
+    assert "runtimeStatus 'Done'" in bad_status.json()["Message"] and Status.Completed.value in bad_status.text
+    bad_time = httpx.get(patterns_host.url(f"{API}/instances"), params={"createdTimeFrom": "yesterday"})
+    assert bad_time.status_code == 400
+    assert "createdTimeFrom 'yesterday'" in bad_time.json()["Message"]
+
+
+def test_list_filters_by_created_time_as_the_sdk_client_sends_it(patterns_host: HostProcess) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    start(patterns_host, f"{API}/orchestrators/chaining/created-now")
+    sent = before.strftime(DATETIME_STRING_FORMAT)
+    assert _listed_ids(patterns_host, createdTimeFrom=sent, instanceIdPrefix="created-") == ["created-now"]
+    assert _listed_ids(patterns_host, createdTimeTo=sent, instanceIdPrefix="created-") == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import azure.durable_functions as df
 import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.app_loader import index_functions
 from devtools.devhost.engine import Engine
@@ -89,7 +90,7 @@ def test_index_finds_orchestrators_and_activities_through_the_functions_api() ->
 def test_retry_keeps_task_ids_in_step_with_the_sdk(engine: Engine) -> None:
     engine.start_new("retry_next_to_plain_tasks", "mixed", None)
     instance = _wait_finished(engine, "mixed")
-    assert instance.status == "Completed", instance.output
+    assert instance.status is Status.Completed, instance.output
     assert instance.output == '["mixed ok after 3", 2, 4, 42]'
 
 

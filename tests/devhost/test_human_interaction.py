@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
+from azure.durable_functions.models.history import HistoryEventType as Ev
 
 from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import start, wait_for_status, wait_until
+
+pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
 
 def _send_event_url(links: dict[str, str], event: str) -> str:
@@ -21,7 +26,7 @@ def test_raised_event_resumes_the_waiting_orchestration(approval_host: HostProce
     reply = httpx.post(_send_event_url(links, "ApprovalEvent"), json={"approved": True, "by": "ana"})
     assert reply.status_code == 202
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == "approved by ana"
     assert status["customStatus"] == "approved"
 
@@ -37,7 +42,7 @@ def test_event_sent_through_the_sdk_client_resumes_the_orchestration(approval_ho
 def test_timer_wins_when_no_event_comes(approval_host: HostProcess) -> None:
     links = start(approval_host, "/svc/approvals", {"approver": "cy", "timeout_seconds": 1})
     status = wait_for_status(links["statusQueryGetUri"], timeout=20)
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == "rejected by timeout"
     assert status["customStatus"] == "escalated"
 
@@ -53,11 +58,11 @@ def test_monitor_polls_on_a_timer_until_the_job_is_done(approval_host: HostProce
 
 def test_terminate_stops_a_waiting_orchestration(approval_host: HostProcess) -> None:
     links = start(approval_host, "/svc/approvals", {"approver": "di", "timeout_seconds": 60})
-    wait_for_status(links["statusQueryGetUri"], ("Running",))
+    wait_for_status(links["statusQueryGetUri"], (Status.Running,))
     reply = httpx.post(links["terminatePostUri"].replace("{text}", "no longer needed"))
     assert reply.status_code == 202
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Terminated"
+    assert status["runtimeStatus"] == Status.Terminated.value
     assert status["output"] == "no longer needed"
     late = httpx.post(_send_event_url(links, "ApprovalEvent"), json={"approved": True})
     assert late.status_code == 410
@@ -78,10 +83,10 @@ def test_suspended_instance_holds_events_until_resumed(approval_host: HostProces
     wait_until(lambda: httpx.get(links["statusQueryGetUri"]).json()["customStatus"] == "waiting for approval",
                what="the orchestration waiting for approval")
     assert httpx.post(links["suspendPostUri"].replace("{text}", "hold")).status_code == 202
-    assert httpx.get(links["statusQueryGetUri"]).json()["runtimeStatus"] == "Suspended"
+    assert httpx.get(links["statusQueryGetUri"]).json()["runtimeStatus"] == Status.Suspended.value
     httpx.post(links["sendEventPostUri"].replace("{eventName}", "ApprovalEvent"), json={"approved": True, "by": "gus"})
     held = httpx.get(links["statusQueryGetUri"], params={"showHistory": "true"}).json()
-    assert held["runtimeStatus"] == "Suspended"
-    assert 15 not in [event["EventType"] for event in held["historyEvents"]]  # no EventRaised delivered yet
+    assert held["runtimeStatus"] == Status.Suspended.value
+    assert Ev.EVENT_RAISED not in [event["EventType"] for event in held["historyEvents"]]  # not delivered yet
     assert httpx.post(links["resumePostUri"].replace("{text}", "go")).status_code == 202
     assert wait_for_status(links["statusQueryGetUri"])["output"] == "approved by gus"

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import APPS, TEST_KEY, wait_for_status
+
+pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
 API = "/runtime/webhooks/durabletask"
 
@@ -44,7 +47,7 @@ def test_key_in_header_or_query_is_accepted_and_status_links_carry_it(keyed_host
     status = wait_for_status(links["statusQueryGetUri"])
     assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
     by_query = httpx.get(keyed_host.url(f"/api/status/{links['id']}"), params={"code": TEST_KEY})
-    assert by_query.json()["runtimeStatus"] == "Completed"
+    assert by_query.json()["runtimeStatus"] == Status.Completed.value
 
 
 def test_durable_api_needs_the_key(keyed_host: HostProcess) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
+from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.process import HostProcess
 from tests.devhost.conftest import start, wait_for_status
+
+pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
 
 def test_chaining_returns_each_greeting_in_order(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/chaining")
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
 
 
@@ -35,24 +39,24 @@ def test_fan_out_fan_in_sums_parallel_results_and_reports_custom_status(patterns
 def test_sub_orchestrations_return_their_children_outputs(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/sub_orchestrations")
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == {"greetings": ["Hello Tokyo!", "Hello Seattle!", "Hello London!"], "total": 14}
 
 
 def test_failed_sub_orchestration_raises_in_the_parent(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/sub_failing")
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"].startswith("child failed: Sub-orchestration 'failing' failed:")
     assert "disk is full" in status["output"]
     child = httpx.get(links["statusQueryGetUri"].replace(links["id"], f"{links['id']}-child")).json()
-    assert child["runtimeStatus"] == "Failed"
+    assert child["runtimeStatus"] == Status.Failed.value
 
 
 def test_continue_as_new_restarts_with_new_input_until_done(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/counter", {"n": 1, "limit": 4, "squares": []})
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == [1, 4, 9, 16]
     assert status["input"] == {"n": 4, "limit": 4, "squares": [1, 4, 9]}
 
@@ -61,7 +65,7 @@ def test_retry_succeeds_after_transient_failures(patterns_host: HostProcess, tmp
     job = {"counter_file": str(tmp_path / "calls"), "fail_times": 2}
     links = start(patterns_host, "/api/orchestrators/with_retry", job)
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"] == "succeeded after 3 calls"
 
 
@@ -69,7 +73,7 @@ def test_retry_exhausted_fails_with_the_last_error(patterns_host: HostProcess, t
     job = {"counter_file": str(tmp_path / "calls"), "fail_times": 10}
     links = start(patterns_host, "/api/orchestrators/with_retry", job)
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Failed"
+    assert status["runtimeStatus"] == Status.Failed.value
     assert "Activity function 'flaky' failed" in status["output"]
     assert "transient failure 3" in status["output"]
     assert (tmp_path / "calls").read_text() == "3"
@@ -78,14 +82,14 @@ def test_retry_exhausted_fails_with_the_last_error(patterns_host: HostProcess, t
 def test_activity_failure_fails_the_orchestration_with_a_readable_message(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/failing")
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Failed"
+    assert status["runtimeStatus"] == Status.Failed.value
     assert "ValueError: disk is full" in status["output"]
 
 
 def test_orchestrator_can_catch_an_activity_failure(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/catching")
     status = wait_for_status(links["statusQueryGetUri"])
-    assert status["runtimeStatus"] == "Completed"
+    assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"].startswith("caught: Activity function 'boom' failed: ValueError: quota exceeded")
 
 
@@ -94,7 +98,7 @@ def test_sdk_client_get_status_through_an_http_trigger(patterns_host: HostProces
     wait_for_status(links["statusQueryGetUri"])
     reply = httpx.get(patterns_host.url(f"/api/status/{links['id']}"))
     assert reply.status_code == 200
-    assert reply.json()["runtimeStatus"] == "Completed"
+    assert reply.json()["runtimeStatus"] == Status.Completed.value
     assert httpx.get(patterns_host.url("/api/status/no-such-instance")).status_code == 404
 
 

@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+import pytest
 from openai import OpenAI
 
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
 from tests.function_app.host import local_host, run, start, wait_for, wait_for_step
+
+pytestmark = pytest.mark.slow  # starts, kills and restarts a devhost process
 
 
 def test_sigkill_while_waiting_for_readiness_then_restart_completes_the_deploy(tiny_share, tmp_path: Path) -> None:

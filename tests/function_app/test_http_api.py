@@ -15,6 +15,8 @@ from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
 from tests.function_app.host import instances, local_host, run, start, wait_for
 
+pytestmark = pytest.mark.slow  # drives the function app on a devhost process
+
 BASE_MODEL = "model-cache/local/tiny-chat"
 
 
@@ -129,7 +131,7 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
 
     first = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL}).json()["id"]
     concurrent = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})
-    assert concurrent.status_code == 409 and concurrent.json()["instanceId"] == first
+    assert concurrent.status_code == 409 and concurrent.json()["error"]["instanceId"] == first
     again = wait_for(host, first)["output"]
     assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
     assert again["revision"] == "chat-one--2" and again["version"] == record["version"]

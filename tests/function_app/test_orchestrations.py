@@ -10,12 +10,15 @@ from orchestrations.provision import provision
 
 OUTPUTS = {
     "SUBSCRIPTION_ID": "local", "RESOURCE_GROUP_NAME": "local", "STORAGE_ACCOUNT_NAME": "local",
-    "FILE_SHARE_NAME": "/share", "ACA_APP_NAME": "app-one", "ACA_APP_ENDPOINT": "http://127.0.0.1:9000",
+    "FILE_SHARE_NAME": "local-share", "ACA_APP_NAME": "app-one", "ACA_APP_ENDPOINT": "http://127.0.0.1:9000",
 }
 DEPLOY_INPUT = {
-    "request": {"app_name": "app-one", "base_model": "model-cache/org/base", "readiness_timeout_s": 60},
+    "target": "local", "app_name": "app-one", "base_model": "model-cache/org/base",
+    "adapter_source": "models/qlora/qlora/gpu_model/adapter", "version": None, "readiness_timeout_s": 60,
     "poll_seconds": 5,
 }
+PROVISION_INPUT = {"target": "local", "app_name": "app-one", "port": None}
+RETIRED = {"retired_field": "written by an older version of the app"}
 
 
 def probes(*answers: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
@@ -36,12 +39,49 @@ def deploy_fakes(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any],
     return fakes | overrides
 
 
+def provision_fakes(extra: dict[str, Any] | None = None) -> dict[str, Callable[[Any], Any]]:
+    return {"prepare_share": lambda _p: ["inference"], "create_app": lambda _p: OUTPUTS | (extra or {})}
+
+
 def test_provision_succeeds_with_the_app_outputs(tmp_path: Path) -> None:
-    fakes = {"prepare_share": lambda _p: ["inference"], "create_app": lambda _p: OUTPUTS}
-    result = run_orchestrator(provision, {"request": {"app_name": "app-one"}}, fakes, tmp_path)
+    result = run_orchestrator(provision, PROVISION_INPUT, provision_fakes(), tmp_path)
     assert result.status == "Completed" and result.output == OUTPUTS
-    assert [name for name, _ in result.calls] == ["prepare_share", "create_app"]
+    assert result.calls == [("prepare_share", {"target": "local", "app_name": "app-one"}),
+                            ("create_app", PROVISION_INPUT)]
     assert result.custom_statuses[-1]["step"] == "done"
+
+
+def test_provision_history_with_fields_since_removed_still_replays(tmp_path: Path) -> None:
+    result = run_orchestrator(provision, PROVISION_INPUT | RETIRED, provision_fakes(RETIRED), tmp_path)
+    assert result.status == "Completed", result.output
+    assert result.output == OUTPUTS
+
+
+def with_retired_fields(fakes: dict[str, Callable[[Any], Any]]) -> dict[str, Callable[[Any], Any]]:
+    """The same fakes answering one more field, as results recorded by an older activity would have."""
+    def widen(fake: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def answer(payload: Any) -> Any:
+            result = fake(payload)
+            return result | RETIRED if isinstance(result, dict) else result
+
+        return answer
+
+    return {name: widen(fake) for name, fake in fakes.items()}
+
+
+def test_deploy_history_with_fields_since_removed_still_replays(tmp_path: Path) -> None:
+    result = run_orchestrator(deploy, DEPLOY_INPUT | RETIRED, with_retired_fields(deploy_fakes()), tmp_path)
+    assert result.status == "Completed", result.output
+    assert result.output["version"] == "abc123" and "retired_field" not in result.output
+    assert all("retired_field" not in payload for _, payload in result.calls)
+
+
+def test_deploy_input_from_before_the_request_was_unnested_still_replays(tmp_path: Path) -> None:
+    nested = {"request": {key: value for key, value in DEPLOY_INPUT.items() if key != "poll_seconds"},
+              "poll_seconds": 5}
+    old = run_orchestrator(deploy, nested, deploy_fakes(), tmp_path / "old")
+    new = run_orchestrator(deploy, DEPLOY_INPUT, deploy_fakes(), tmp_path / "new")
+    assert old.status == "Completed" and (old.calls, old.output) == (new.calls, new.output)
 
 
 def test_deploy_runs_every_step_in_order_and_records_what_it_deployed(tmp_path: Path) -> None:
@@ -94,6 +134,22 @@ def test_a_transient_failure_is_retried_and_the_deploy_succeeds(tmp_path: Path) 
 
     result = run_orchestrator(deploy, DEPLOY_INPUT, deploy_fakes(sync_share=flaky_once), tmp_path)
     assert len(attempts) == 2 and result.status == "Completed"
+
+
+def test_each_retry_waits_the_same_5_s(tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    def fails_twice(payload: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise ConnectionError("share unreachable")
+        return deploy_fakes()["sync_share"](payload)
+
+    ready = probes({"ready": True, "detail": "ready"})
+    result = run_orchestrator(deploy, DEPLOY_INPUT, deploy_fakes(sync_share=fails_twice, check_readiness=ready),
+                              tmp_path)
+    assert result.status == "Completed" and len(attempts) == 3
+    assert result.output["deployed_at"].startswith("2026-01-01T00:00:10")  # 5 s + 5 s, no back-off
 
 
 def test_readiness_deadline_passed_fails_with_the_last_probe(tmp_path: Path) -> None:

@@ -58,6 +58,11 @@ def test_incomplete_snapshot_without_manifest_is_rewritten(local_root: Path) -> 
     assert (partial / "adapter_model.safetensors").read_bytes() == source.read_bytes()
 
 
+def test_an_input_with_a_field_since_removed_is_still_accepted(local_root: Path) -> None:
+    result = snapshot(request() | {"retired_field": True})
+    assert result["files_copied"] > 0
+
+
 def test_missing_adapter_is_a_clear_error(local_root: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no LoRA adapter at 'models/none'"):
         snapshot(request(source="models/none"))

@@ -41,14 +41,17 @@ def test_changing_one_file_copies_only_that_file(local_root: Path, source: Path)
     assert (local_root / "share" / paths.INFERENCE_PACKAGE / "settings.py").read_text().endswith("# changed\n")
 
 
-def test_removed_source_file_is_removed_from_the_share_and_changes_the_hash(local_root: Path, source: Path) -> None:
+def test_removed_source_file_is_removed_from_the_share_and_the_hash_returns_to_before(
+    local_root: Path, source: Path
+) -> None:
     before = sync(REF)
     (source / "stale_module.py").write_text("x = 1\n")
-    sync(REF)
+    with_module = sync(REF)
     (source / "stale_module.py").unlink()
     result = sync(REF)
     assert result["deleted"] == ["stale_module.py"]
     assert not (local_root / "share" / paths.INFERENCE_PACKAGE / "stale_module.py").exists()
+    assert with_module["code_hash"] != before["code_hash"]
     assert result["code_hash"] == before["code_hash"]
 
 

@@ -2,8 +2,10 @@
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -15,7 +17,7 @@ from payloads.steps import ReadinessResult
 from service_settings import get_settings
 from share_layout import paths
 from targets.local import LocalTarget, local_target
-from targets.local.process_control import stop_all, supervisor_pid
+from targets.local.process_control import launch_supervisor, stop_all, supervisor_pid, supervisors_under
 
 BASE_MODEL = "model-cache/local/tiny-chat"
 
@@ -47,6 +49,7 @@ def wait_ready(target: LocalTarget, app: str, revision: str, timeout: float = 90
     raise AssertionError(f"{revision} not ready after {timeout} s: {probe.detail}")
 
 
+@pytest.mark.slow
 def test_restart_switches_revision_and_a_killed_server_is_restarted(target: LocalTarget) -> None:
     outputs = target.apps.create_app("app-one", None)
     version = deployed_version("app-one")
@@ -70,6 +73,7 @@ def test_restart_switches_revision_and_a_killed_server_is_restarted(target: Loca
     assert wait_ready(target, "app-one", second.revision).ready
 
 
+@pytest.mark.slow
 def test_stop_all_stops_supervisor_and_server_and_frees_the_port(target: LocalTarget) -> None:
     outputs = target.apps.create_app("app-two", None)
     revision = target.apps.restart("app-two", BASE_MODEL, deployed_version("app-two")).revision
@@ -101,6 +105,7 @@ def test_api_key_file_is_owner_only_and_stable(target: LocalTarget) -> None:
     assert files.key_path.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_a_revision_that_keeps_crashing_is_reported_failed_with_its_log(target: LocalTarget) -> None:
     target.apps.create_app("app-five", None)
     version = deployed_version("app-five")
@@ -112,3 +117,35 @@ def test_a_revision_that_keeps_crashing_is_reported_failed_with_its_log(target: 
     assert f"revision {revision} keeps crashing" in probe.detail
     assert "last error: safetensors._safetensors_rust.SafetensorError: Error while deserializing" in probe.detail
     assert target.apps.files("app-five").read_state().restarts >= 3
+
+
+@pytest.mark.slow
+def test_two_supervisors_started_at_once_leave_one_and_stop_finds_it_without_its_pid_file(target: LocalTarget
+                                                                                          ) -> None:
+    target.apps.create_app("app-six", None)
+    files = target.apps.files("app-six")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pids = list(pool.map(lambda _: launch_supervisor(files), range(2)))
+    assert pids[0] == pids[1]
+    deadline = time.monotonic() + 30  # the one that lost the lock is on its way out
+    while len(running := list(supervisors_under(files.dir.parent))) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running == [(pids[0], files.dir)]
+
+    files.pid_path.unlink()  # a supervisor the pid file does not name is still found and stopped
+    assert stop_all(files.dir.parent) == ["app-six"]
+    assert list(supervisors_under(files.dir.parent)) == []
+
+
+def test_provision_refuses_a_port_another_app_has_or_another_process_holds(target: LocalTarget) -> None:
+    taken = int(target.apps.create_app("app-seven", None).ACA_APP_ENDPOINT.rsplit(":", 1)[1])
+    with pytest.raises(ValueError, match=f"port {taken} is already given to app 'app-seven'"):
+        target.apps.create_app("app-eight", taken)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        busy = listener.getsockname()[1]
+        with pytest.raises(ValueError, match=f"port {busy} is in use by another process"):
+            target.apps.create_app("app-eight", busy)
+    assert not target.apps.is_provisioned("app-eight")  # nothing written for a refused app
+    assert target.apps.create_app("app-seven", taken).ACA_APP_ENDPOINT.endswith(f":{taken}")  # its own port
