@@ -3,7 +3,7 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 
 from inference_container.errors import APIError
 
@@ -18,6 +18,3 @@ async def require_api_key(request: Request, authorization: Annotated[str | None,
                                                                expected.get_secret_value().encode()):
         raise APIError(401, "Missing or invalid API key: send 'Authorization: Bearer <key>'.",
                        code="invalid_api_key")
-
-
-ApiKey = Depends(require_api_key)

@@ -1,6 +1,5 @@
 """One OpenAI-shaped error response, and the handlers that route every failure through it."""
 
-import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -39,8 +38,10 @@ def create_error_response(status: int, message: str, param: str | None = None, c
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     first = exc.errors()[0] if exc.errors() else {}
     loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    if first.get("type") == "json_invalid":
-        return "Request body is not valid JSON: " + str(first.get("msg", "")), None
+    if first.get("type") == "json_invalid":  # a json.JSONDecodeError, as FastAPI reports it: loc = ("body", offset)
+        where = f" at character {loc[0]}" if loc else ""
+        reason = first.get("ctx", {}).get("error") or first.get("msg", "")
+        return f"Request body is not valid JSON{where}: {reason}. Send one JSON object.", None
     param = ".".join(loc) or None
     return f"Invalid value for '{param or 'body'}': {first.get('msg', 'invalid request')}", param
 
@@ -62,19 +63,14 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
                                  headers=dict(exc.headers) if exc.headers else None)
 
 
-async def _on_json(_: Request, exc: Exception) -> JSONResponse:
-    return create_error_response(400, f"Request body is not valid JSON: {exc}")
-
-
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error: %s", type(exc).__name__)
     return create_error_response(500, "The server failed to handle the request; see its logs.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Make validation errors, bad JSON, HTTP errors and APIError all answer in OpenAI's shape."""
+    """Make validation errors (bad JSON among them), HTTP errors and APIError answer in OpenAI's shape."""
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(APIError, _on_api_error)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(json.JSONDecodeError, _on_json)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -46,7 +46,6 @@ class LoadedModel:
     model: Any
     tokenizer: Any
     max_model_len: int
-    cache_hit: bool
     base_view: BaseModelView | None = None  # with an adapter: serves the base model from the merged weights
 
 
@@ -98,7 +97,7 @@ def load(settings: Settings, metrics: ServerMetrics, timer: PhaseTimer) -> Loade
     limit = getattr(config, "max_position_embeddings", None) or 2048
     max_len = min(settings.max_model_len or limit, limit)
     log.info("model ready on %s (%s), max_model_len=%d, merged_cache_hit=%s", device, dtype, max_len, hit)
-    return LoadedModel(model, tokenizer, max_len, hit, base_view)
+    return LoadedModel(model, tokenizer, max_len, base_view)
 
 
 def _load_weights(settings: Settings, timer: PhaseTimer, device: torch.device,

@@ -56,6 +56,7 @@ class SamplingRequest(BaseModel):
     user: str | None = None
 
     default_token_limit: ClassVar[int | None] = None  # None: whatever room the context leaves
+    prompt_param: ClassVar[str]  # the request field holding the prompt, for error messages
 
     def token_limit(self) -> int | None:
         """The most tokens to generate as the client asked (None: not asked); each endpoint refines it."""
@@ -92,6 +93,8 @@ class ChatCompletionRequest(SamplingRequest):
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
 
+    prompt_param: ClassVar[str] = "messages"
+
     def token_limit(self) -> int | None:
         """max_completion_tokens if given, else max_tokens."""
         return self.max_completion_tokens or self.max_tokens
@@ -114,6 +117,7 @@ class CompletionRequest(SamplingRequest):
         return value
 
     default_token_limit: ClassVar[int | None] = 16  # as OpenAI's completions
+    prompt_param: ClassVar[str] = "prompt"
 
 
 class UsageInfo(BaseModel):

@@ -52,8 +52,8 @@ class ServingContext:
         room = self.max_model_len - prompt_len
         if room < 1:
             raise APIError(400, f"This model's maximum context length is {self.max_model_len} tokens. "
-                           f"However, your prompt has {prompt_len} tokens. Shorten the prompt.",
-                           param="messages", code="context_length_exceeded")
+                           f"However, your prompt has {prompt_len} tokens. Shorten the {request.prompt_param}.",
+                           param=request.prompt_param, code="context_length_exceeded")
         asked = request.token_limit()
         if asked is not None and asked > room:
             raise APIError(400, f"This model's maximum context length is {self.max_model_len} tokens. However, "

@@ -7,13 +7,35 @@ from pathlib import Path
 
 from devtools.benchmarks import bandwidth
 from devtools.benchmarks.report import format_cold_starts, format_goals, format_table
-from devtools.benchmarks.run import BASELINE, OURS, BenchConfig, BenchResults, run
+from devtools.benchmarks.run import (
+    BASELINE,
+    DEFAULT_CONCURRENCIES,
+    LONG_OUTPUT,
+    OURS,
+    BenchConfig,
+    BenchResults,
+    Level,
+    run,
+)
 from devtools.benchmarks.shapes import SHAPES, build_model
+
+
+def _level(text: str) -> Level:
+    try:
+        return Level.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m devtools.benchmarks", description=__doc__)
-    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="client counts to run")
+    default_clients = " ".join(map(str, DEFAULT_CONCURRENCIES))
+    p.add_argument("--concurrency", type=int, nargs="+",
+                   help=f"client counts of the --output-tokens levels (default {default_clients}; "
+                   "given without --long-output, no long-output level runs)")
+    p.add_argument("--long-output", type=_level, action="append", metavar="CLIENTSxTOKENS",
+                   help=f"a long-output level, repeatable (default {LONG_OUTPUT.concurrency}x"
+                   f"{LONG_OUTPUT.output_tokens}; given without --concurrency, only these levels run)")
     p.add_argument("--requests-per-client", type=int, default=4, help="measured requests per client")
     p.add_argument("--min-requests", type=int, default=16, help="measured requests per level, at least")
     p.add_argument("--output-tokens", type=int, default=64, help="tokens generated per request (EOS ignored)")
@@ -31,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _levels(args: argparse.Namespace) -> tuple[list[int], list[Level]]:
+    """Short and long levels: the defaults unless either kind is given, then exactly what was given."""
+    if args.concurrency is None and args.long_output is None:
+        return list(DEFAULT_CONCURRENCIES), [LONG_OUTPUT]
+    return args.concurrency or [], args.long_output or []
+
+
 def _check_device(args: argparse.Namespace) -> None:
     """Refuse combinations that cannot give a meaningful run, saying what to do instead."""
     if args.shape == "phi3-mini" and not args.device.startswith("cuda"):
@@ -45,8 +74,10 @@ def _check_device(args: argparse.Namespace) -> None:
 
 def _config(args: argparse.Namespace) -> BenchConfig:
     chosen = {"ours": (OURS,), "baseline": (BASELINE,)}.get(args.only, (OURS, BASELINE))
+    concurrencies, long_levels = _levels(args)
     return BenchConfig(
-        concurrencies=args.concurrency,
+        concurrencies=concurrencies,
+        long_levels=long_levels,
         requests_per_client=args.requests_per_client,
         min_requests=args.min_requests,
         output_tokens=args.output_tokens,
@@ -79,13 +110,13 @@ def _bound(args: argparse.Namespace, results: BenchResults, model_dir: Path) -> 
         print(f"no HBM bandwidth known for {name!r}; pass --hbm-gbps to get the bound")
         return
     context = results.prompt_tokens + args.output_tokens // 2
-    results.bound = bandwidth.estimate(model_dir, name, gbps, args.concurrency, context)
+    results.bound = bandwidth.estimate(model_dir, name, gbps, results.config.concurrencies, context)
 
 
 def _print(results: BenchResults) -> None:
     print("\nThroughput (streaming, closed loop)")
     print(format_table(results.rows))
-    goals = format_goals(results.rows, OURS, BASELINE)
+    goals = format_goals(results.rows, OURS, BASELINE, results.config.output_tokens)
     if goals:
         print("\nGoals")
         print(goals)
@@ -93,7 +124,8 @@ def _print(results: BenchResults) -> None:
         print("\nCold start of inference_container (seconds)")
         print(format_cold_starts(results.cold_starts))
     if results.bound is not None:
-        ours = {r.concurrency: r.tokens_per_second for r in results.rows if r.server == OURS}
+        ours = {r.concurrency: r.tokens_per_second for r in results.rows
+                if r.server == OURS and r.max_tokens == results.config.output_tokens}
         print()
         print(bandwidth.format_bound(results.bound, ours))
 

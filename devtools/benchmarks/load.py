@@ -49,6 +49,7 @@ class LevelResult:
     wall_seconds: float
     requests: list[RequestResult] = field(default_factory=list)
     other_cpu: float | None = None  # share of all cores other processes used meanwhile (see cpu.py)
+    max_tokens: int = 0  # output tokens each request asked for
 
     @property
     def output_tokens(self) -> int:
@@ -120,7 +121,8 @@ async def run_level(
     timeout = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=600.0)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
-    return LevelResult(concurrency, time.perf_counter() - start, results, meter.other_share())
+    return LevelResult(concurrency, time.perf_counter() - start, results, meter.other_share(),
+                       max_tokens=workload.output_tokens)
 
 
 async def warm_up(base_url: str, workload: Workload, model: str | None, concurrency: int) -> None:

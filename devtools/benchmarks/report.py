@@ -14,6 +14,7 @@ class LevelRow:
 
     server: str
     concurrency: int
+    max_tokens: int  # output tokens each request asked for
     requests: int
     output_tokens: int
     seconds: float
@@ -41,6 +42,7 @@ def summarize(server: str, level: LevelResult) -> LevelRow:
     return LevelRow(
         server=server,
         concurrency=level.concurrency,
+        max_tokens=level.max_tokens,
         requests=len(level.requests),
         output_tokens=level.output_tokens,
         seconds=level.wall_seconds,
@@ -53,11 +55,11 @@ def summarize(server: str, level: LevelResult) -> LevelRow:
 
 
 def with_ratios(rows: list[LevelRow], baseline: str) -> list[LevelRow]:
-    """Rows with `ratio_to_baseline` set from the baseline's tokens/s at the same concurrency."""
-    base = {r.concurrency: r.tokens_per_second for r in rows if r.server == baseline}
+    """Rows with `ratio_to_baseline` set from the baseline's tokens/s at the same level (clients, tokens)."""
+    base = {(r.concurrency, r.max_tokens): r.tokens_per_second for r in rows if r.server == baseline}
     out = []
     for row in rows:
-        ref = base.get(row.concurrency)
+        ref = base.get((row.concurrency, row.max_tokens))
         ratio = row.tokens_per_second / ref if ref else None
         out.append(LevelRow(**{**row.__dict__, "ratio_to_baseline": ratio}))
     return out
@@ -65,18 +67,19 @@ def with_ratios(rows: list[LevelRow], baseline: str) -> list[LevelRow]:
 
 def format_table(rows: list[LevelRow]) -> str:
     """A fixed-width text table of the throughput rows."""
-    header = (f"{'server':<22} {'conc':>4} {'reqs':>5} {'out tok':>8} {'secs':>7} {'tok/s':>9} "
+    header = (f"{'server':<22} {'conc':>4} {'tok/req':>7} {'reqs':>5} {'out tok':>8} {'secs':>7} {'tok/s':>9} "
               f"{'TTFT p50':>9} {'TTFT p99':>9} {'lat p50':>9} {'vs base':>8} {'other CPU':>9}")
     lines = [header, "-" * len(header)]
     for r in rows:
         ratio = f"{r.ratio_to_baseline:.2f}x" if r.ratio_to_baseline is not None else "-"
         other = f"{100 * r.other_cpu:.0f}%" if r.other_cpu is not None else "-"
         lines.append(
-            f"{r.server:<22} {r.concurrency:>4} {r.requests:>5} {r.output_tokens:>8} {r.seconds:>7.2f} "
-            f"{r.tokens_per_second:>9.1f} {r.ttft_p50_ms:>7.1f}ms {r.ttft_p99_ms:>7.1f}ms "
+            f"{r.server:<22} {r.concurrency:>4} {r.max_tokens:>7} {r.requests:>5} {r.output_tokens:>8} "
+            f"{r.seconds:>7.2f} {r.tokens_per_second:>9.1f} {r.ttft_p50_ms:>7.1f}ms {r.ttft_p99_ms:>7.1f}ms "
             f"{r.latency_p50_ms:>7.0f}ms {ratio:>8} {other:>9}"
         )
-    lines.append("tok/s = completion tokens of all clients / wall seconds; other CPU = share of all cores that "
+    lines.append("tok/req = output tokens each request asked for; "
+                 "tok/s = completion tokens of all clients / wall seconds; other CPU = share of all cores that "
                  "processes other than the client and the server used during the level (incl. VM steal).")
     busiest = max((r.other_cpu for r in rows if r.other_cpu is not None), default=0.0)
     if busiest > NOISY_OTHER_CPU:
@@ -115,9 +118,9 @@ THROUGHPUT_GOALS = ((8, 5.0), (32, 15.0))
 TTFT_GOAL_CONCURRENCY = 32
 
 
-def format_goals(rows: list[LevelRow], ours: str, baseline: str) -> str:
-    """PASS/MISS lines for the throughput and TTFT goals that the measured levels cover."""
-    by_key = {(r.server, r.concurrency): r for r in rows}
+def format_goals(rows: list[LevelRow], ours: str, baseline: str, max_tokens: int) -> str:
+    """PASS/MISS lines for the throughput and TTFT goals that the measured levels of `max_tokens` cover."""
+    by_key = {(r.server, r.concurrency): r for r in rows if r.max_tokens == max_tokens}
     lines = []
     for concurrency, goal in THROUGHPUT_GOALS:
         row = by_key.get((ours, concurrency))

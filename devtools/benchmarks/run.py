@@ -2,24 +2,46 @@
 
 import asyncio
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from devtools.benchmarks import servers
 from devtools.benchmarks.bandwidth import BandwidthBound
 from devtools.benchmarks.load import LevelResult, Workload, run_level, served_model_id, warm_up
 from devtools.benchmarks.report import ColdStart, LevelRow, summarize, with_ratios
+from devtools.child_process import ServerProcess
 from devtools.tiny_model import TinyModelPaths as ModelPaths
 
 OURS, BASELINE = "inference_container", "baseline (seed-style)"
 PROMPT_SENTENCE = "The server streams tokens to the client and reports usage when the reply is finished. "
+DEFAULT_CONCURRENCIES = (1, 8, 32)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One load level: closed-loop clients, and the output tokens each of their requests asks for."""
+
+    concurrency: int
+    output_tokens: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Level":
+        """A level written CLIENTSxTOKENS, e.g. `8x1024`."""
+        clients, _, tokens = text.lower().partition("x")
+        if not (clients.isdigit() and tokens.isdigit() and int(clients) > 0 and int(tokens) > 0):
+            raise ValueError(f"want CLIENTSxTOKENS such as 8x1024, got {text!r}")
+        return cls(int(clients), int(tokens))
+
+
+# Long outputs show per-token costs that grow with the output so far (a 64-token level hides them).
+LONG_OUTPUT = Level(8, 1024)
 
 
 @dataclass(frozen=True)
 class BenchConfig:
     """Everything that fixes a run; printed before it starts."""
 
-    concurrencies: list[int] = field(default_factory=lambda: [1, 8, 32])
+    concurrencies: list[int] = field(default_factory=lambda: list(DEFAULT_CONCURRENCIES))
     requests_per_client: int = 4
     min_requests: int = 16
     output_tokens: int = 64
@@ -31,6 +53,11 @@ class BenchConfig:
     cold_start: bool = True
     servers: tuple[str, ...] = (OURS, BASELINE)
     our_env: dict[str, str] = field(default_factory=dict)  # extra settings for our server (MAX_BATCH_SIZE=…)
+    long_levels: list[Level] = field(default_factory=lambda: [LONG_OUTPUT])
+
+    def levels(self) -> list[Level]:
+        """The short levels (`concurrencies` at `output_tokens` each), then the long-output ones."""
+        return [Level(c, self.output_tokens) for c in self.concurrencies] + self.long_levels
 
     def requests_at(self, concurrency: int) -> int:
         """Requests measured at one level (warm-up not counted)."""
@@ -38,13 +65,14 @@ class BenchConfig:
 
     def describe(self) -> str:
         """One paragraph of the fixed parameters."""
-        levels = ", ".join(f"{c} clients x {self.requests_at(c)} requests" for c in self.concurrencies)
+        levels = ", ".join(f"{lv.concurrency} clients x {self.requests_at(lv.concurrency)} requests of "
+                           f"{lv.output_tokens} tokens" for lv in self.levels())
         env = " ".join(f"{k}={v}" for k, v in self.our_env.items()) or "defaults"
         return (f"shape={self.shape} device={self.device}; our server's settings: {env}; "
-                f"prompt = {self.prompt_sentences} sentences "
-                f"(prompt tokens shown by the servers' usage), output = {self.output_tokens} tokens with "
-                f"EOS ignored, greedy; levels: {levels}; at most {self.max_seconds_per_level:.0f} s of new "
-                f"requests per level; warm-up of one request per client excluded")
+                f"prompt = {self.prompt_sentences} sentences (prompt tokens shown by the servers' usage), "
+                f"output with EOS ignored, greedy; levels: {levels}; at most {self.max_seconds_per_level:.0f} s "
+                f"of new requests per level; warm-up of one request per client (at most {self.output_tokens} "
+                f"tokens) excluded")
 
 
 @dataclass
@@ -62,14 +90,17 @@ class BenchResults:
         return asdict(self)
 
 
-def _load_all(server: servers.RunningServer, config: BenchConfig, workload: Workload,
+def _load_all(server: ServerProcess, config: BenchConfig, workload: Workload,
               model: str | None) -> list[LevelResult]:
     async def go() -> list[LevelResult]:
         levels = []
-        for c in config.concurrencies:
-            await warm_up(server.base_url, workload, model, c)
-            levels.append(await run_level(server.base_url, workload, model, c, config.requests_at(c),
-                                          config.max_seconds_per_level, server.process.pid))
+        for level in config.levels():
+            load = replace(workload, output_tokens=level.output_tokens)
+            brief = replace(workload, output_tokens=min(level.output_tokens, config.output_tokens))
+            await warm_up(server.base_url, brief, model, level.concurrency)
+            levels.append(await run_level(server.base_url, load, model, level.concurrency,
+                                          config.requests_at(level.concurrency), config.max_seconds_per_level,
+                                          server.process.pid))
         return levels
 
     return asyncio.run(go())
@@ -83,10 +114,8 @@ def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results
     with tempfile.TemporaryDirectory(prefix="bench-merged-") as cache:
         labels = ["cold (cache miss)", "warm (cache hit)"] if config.cold_start else ["started"]
         for index, label in enumerate(labels):
-            port = servers.free_port()
-            args, env = servers.ours(paths.base_dir, paths.adapter_dir, port, config.api_key,
-                                     Path(cache), extra)
-            with servers.serve(OURS, args, env, port) as server:
+            command = servers.ours(paths.base_dir, paths.adapter_dir, config.api_key, Path(cache), extra)
+            with servers.serve(OURS, command) as server:
                 metrics = servers.startup_metrics(server.base_url)
                 results.cold_starts.append(ColdStart(label, server.seconds_to_ready, metrics))
                 if index == len(labels) - 1:
@@ -97,9 +126,8 @@ def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results
 
 def run_baseline(config: BenchConfig, paths: ModelPaths, workload: Workload, results: BenchResults) -> None:
     """Start the seed-style server and load it."""
-    port = servers.free_port()
-    args, env = servers.baseline(paths.base_dir, paths.adapter_dir, port, config.device)
-    with servers.serve(BASELINE, args, env, port) as server:
+    command = servers.baseline(paths.base_dir, paths.adapter_dir, config.device)
+    with servers.serve(BASELINE, command) as server:
         unauthenticated = Workload(workload.prompt, workload.output_tokens, api_key=None)
         for level in _load_all(server, config, unauthenticated, None):
             _record(results, BASELINE, level)
@@ -119,6 +147,6 @@ def run(config: BenchConfig, paths: ModelPaths) -> BenchResults:
         run_ours(config, paths, workload, results)
     if BASELINE in config.servers:
         run_baseline(config, paths, workload, results)
-    results.rows = with_ratios(sorted(results.rows, key=lambda r: (r.concurrency, r.server != BASELINE)),
-                               BASELINE)
+    order = sorted(results.rows, key=lambda r: (r.max_tokens, r.concurrency, r.server != BASELINE))
+    results.rows = with_ratios(order, BASELINE)
     return results

@@ -14,7 +14,7 @@ import torch
 
 from inference_container.base_view import BaseModelView
 from inference_container.engine.batch import Forward, PaddedBatch
-from inference_container.engine.detokenize import StopAwareText
+from inference_container.engine.detokenize import Detokenizer, StopAwareText
 from inference_container.engine.sampling import make_generator, sample_rows
 from inference_container.engine.types import Finished, GenerationRequest, TextDelta
 from inference_container.metrics import ServerMetrics
@@ -42,7 +42,7 @@ class Engine:
 
     def __init__(self, model: Any, tokenizer: Any, metrics: ServerMetrics, max_batch_size: int,
                  max_queue_size: int, base_view: BaseModelView | None = None) -> None:
-        self._tokenizer, self._metrics = tokenizer, metrics
+        self._detokenizer, self._metrics = Detokenizer(tokenizer), metrics
         self._device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         forward = base_view.forward if base_view is not None else _merged_only(model)
@@ -67,11 +67,15 @@ class Engine:
         self._thread.join(timeout=30)
 
     def submit(self, request: GenerationRequest) -> None:
-        """Queue a request; raise QueueFullError when running and waiting slots are all taken."""
-        seq = _Sequence(request, StopAwareText(self._tokenizer, request.params.stop),
+        """Queue a request; raise QueueFullError when running and waiting slots are all taken.
+
+        An internal request (the start-up warm-up) is never refused: it waits for a batch slot instead.
+        """
+        seq = _Sequence(request, self._detokenizer.stream(request.params.stop),
                         make_generator(request.params, self._device))
         with self._cond:
-            if len(self._running) + len(self._waiting) >= self._max_batch + self._max_queue:
+            full = len(self._running) + len(self._waiting) >= self._max_batch + self._max_queue
+            if full and not request.internal:
                 raise QueueFullError()
             self._waiting.append(seq)
             self._metrics.num_waiting.set(len(self._waiting))

@@ -1,9 +1,10 @@
-"""The phi3-mini build path, run at a toy size on CPU: it writes a loadable base and a matching adapter."""
+"""The phi3-mini build path, run at a toy size on CPU: it writes a loadable base and an adapter that matters."""
 
 from pathlib import Path
 
 import pytest
-from transformers import Phi3Config
+import torch
+from transformers import AutoModelForCausalLM, Phi3Config
 
 from devtools.benchmarks import shapes
 from devtools.benchmarks.baseline_server import ChatMessage, ChatRequest, load
@@ -15,17 +16,26 @@ def _toy_phi3(bos_id: int, eos_id: int, pad_id: int) -> Phi3Config:
                       tie_word_embeddings=False, bos_token_id=bos_id, eos_token_id=eos_id, pad_token_id=pad_id)
 
 
+def _written(paths: shapes.ModelPaths) -> dict[str, int]:
+    return {str(f): f.stat().st_mtime_ns for d in (paths.base_dir, paths.adapter_dir) for f in d.rglob("*")}
+
+
 def test_phi3_build_path_writes_a_servable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same code as the GPU run, smaller config: the base loads, the adapter applies, generation streams."""
+    """Same code as the GPU run, smaller config: the base loads, the adapter changes it, generation runs."""
     monkeypatch.setattr(shapes, "phi3_mini_config", _toy_phi3)
     paths = shapes.build_model("phi3-mini", tmp_path, "cpu")
-    assert (paths.base_dir / "config.json").is_file()
-    assert shapes.build_model("phi3-mini", tmp_path, "cpu") == paths  # reused, not rebuilt
+    first = _written(paths)
+    shapes.build_model("phi3-mini", tmp_path, "cpu")
+    assert _written(paths) == first  # a second run reuses the files instead of writing them again
 
     generator = load(str(paths.base_dir), str(paths.adapter_dir), "cpu")
+    ids = torch.tensor([[1, 5, 9, 13]])
+    base = AutoModelForCausalLM.from_pretrained(paths.base_dir, dtype=torch.float32)
+    with torch.no_grad():
+        assert not torch.allclose(generator.model(ids).logits, base(ids).logits)  # the adapter is applied
+
     request = ChatRequest(messages=[ChatMessage(role="user", content="Hello")], max_tokens=4, ignore_eos=True)
     streamer, thread, usage = generator.start(request)
-    text = "".join(streamer)
+    list(streamer)
     thread.join()
     assert usage["completion_tokens"] == 4 and usage["prompt_tokens"] > 0
-    assert isinstance(text, str)

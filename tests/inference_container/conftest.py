@@ -1,8 +1,5 @@
 """Real `python -m inference_container` servers on the tiny model, driven over loopback HTTP."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +10,9 @@ import openai
 import pytest
 
 from devtools.benchmarks import servers
+from devtools.child_process import ServerProcess
+from devtools.child_process import start_server as start_inference_server
 from devtools.tiny_model import TinyModelPaths
-from service_settings import FUNCTION_APP_ROOT
 
 API_KEY = "test-key-5f1c0e9a"
 READY_TIMEOUT_SECONDS = 180.0
@@ -22,16 +20,19 @@ READY_TIMEOUT_SECONDS = 180.0
 
 @dataclass
 class RunningServer:
-    """A started server: where it listens, its log file, its process."""
+    """A started inference server and the API key it requires, with the clients tests use on it."""
 
-    base_url: str
-    log_path: Path
-    process: subprocess.Popen[bytes]
+    process: ServerProcess
     api_key: str | None
+
+    @property
+    def base_url(self) -> str:
+        """Where the server answers."""
+        return self.process.base_url
 
     def log(self) -> str:
         """Everything the server wrote to stdout and stderr so far."""
-        return self.log_path.read_text(errors="replace")
+        return self.process.log()
 
     def client(self, **kwargs: Any) -> openai.OpenAI:
         """The official client pointed at this server."""
@@ -56,28 +57,16 @@ class RunningServer:
 
 def start_server(log_path: Path, model: TinyModelPaths, api_key: str | None = None,
                  **env_overrides: str) -> RunningServer:
-    """Start `python -m inference_container` and wait for /ready."""
-    port = servers.free_port()
-    env = {**os.environ, "MODEL_PATH": str(model.base_dir), "ADAPTER_PATH": str(model.adapter_dir),
-           "PORT": str(port), "HOST": "127.0.0.1", "CUDA_VISIBLE_DEVICES": "", **env_overrides}
-    env.pop("API_KEY", None)
-    if api_key:
-        env["API_KEY"] = api_key
-    log_file = open(log_path, "wb")  # noqa: SIM115  # closed with the process in stop_server
-    process = subprocess.Popen([sys.executable, "-m", "inference_container"], cwd=FUNCTION_APP_ROOT, env=env,
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    server = RunningServer(f"http://127.0.0.1:{port}", log_path, process, api_key)
-    try:
-        servers.wait_ready(server.base_url, process, log_path, READY_TIMEOUT_SECONDS)
-    except BaseException:
-        stop_server(server)
-        raise
-    return server
+    """Start `python -m inference_container` on the CPU and wait for /ready."""
+    command = servers.ours(model.base_dir, model.adapter_dir, api_key, None,
+                           {"CUDA_VISIBLE_DEVICES": "", **env_overrides})
+    return RunningServer(start_inference_server("inference", command, log_path, timeout=READY_TIMEOUT_SECONDS),
+                         api_key)
 
 
 def stop_server(server: RunningServer) -> None:
     """Stop the server (SIGTERM, then SIGKILL after a grace period)."""
-    servers.stop(server.process)
+    server.process.stop()
 
 
 @pytest.fixture(scope="session")

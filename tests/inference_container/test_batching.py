@@ -102,6 +102,13 @@ async def _flood(server: RunningServer) -> list[httpx.Response]:
         return await asyncio.gather(*[http.post("/v1/completions", json=body) for _ in range(12)])
 
 
+def test_single_slot_server_warms_up_both_weights_and_is_ready(tiny_queue_server: RunningServer) -> None:
+    """Its two warm-up requests (fine-tune, then base view) take the one slot in turn; none is refused."""
+    assert httpx.get(f"{tiny_queue_server.base_url}/ready", timeout=10).status_code == 200
+    assert tiny_queue_server.metric('inference_startup_phase_seconds{phase="warmup"}') > 0
+    assert "QueueFullError" not in tiny_queue_server.log()
+
+
 def test_full_queue_answers_429_with_retry_after(tiny_queue_server: RunningServer) -> None:
     responses = asyncio.run(_flood(tiny_queue_server))
     statuses = [r.status_code for r in responses]

@@ -10,6 +10,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from devtools.benchmarks import servers
@@ -46,10 +47,8 @@ window.fetch = async (url, options = {}) => {
 @pytest.fixture(scope="module")
 def server_url(tiny_share: TinyModelPaths) -> Iterator[str]:
     """Our server on the tiny model and adapter, API key required."""
-    port = servers.free_port()
-    args, env = servers.ours(tiny_share.base_dir, tiny_share.adapter_dir, port, API_KEY, None,
-                             {"CUDA_VISIBLE_DEVICES": ""})
-    with servers.serve("chat-page", args, env, port, ready_timeout=180) as running:
+    command = servers.ours(tiny_share.base_dir, tiny_share.adapter_dir, API_KEY, None, {"CUDA_VISIBLE_DEVICES": ""})
+    with servers.serve("chat-page", command, ready_timeout=180) as running:
         yield running.base_url
 
 
@@ -102,6 +101,10 @@ def _set_max_tokens(driver: WebDriver, value: int) -> None:
     field.send_keys(str(value))
 
 
+def _error(driver: WebDriver) -> WebElement:
+    return driver.find_element(By.ID, "error")
+
+
 def _transcript(driver: WebDriver) -> list[tuple[str, str]]:
     items = driver.find_elements(By.CSS_SELECTOR, "#transcript > li")
     content = [i.find_element(By.CSS_SELECTOR, ".content").get_attribute("textContent") for i in items]
@@ -112,16 +115,15 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
     """Without a key the page shows the server's error; with it, two streamed turns keep their history."""
     browser.get(f"{server_url}/")
     wait = WebDriverWait(browser, 30)
-    error = browser.find_element(By.ID, "error")
-    wait.until(lambda d: error.is_displayed())
-    assert "401" in error.text and "API key" in error.text
+    wait.until(lambda d: _error(d).is_displayed())  # looked up each time: never a reference to a replaced node
+    assert "401" in _error(browser).text and "API key" in _error(browser).text
 
     key = browser.find_element(By.ID, "api-key")
     key.send_keys(API_KEY, Keys.TAB)
     wait.until(lambda d: Select(d.find_element(By.ID, "model")).first_selected_option.get_attribute("value"))
     assert Select(browser.find_element(By.ID, "model")).first_selected_option.get_attribute("value") \
         == "tiny-chat-adapter"
-    assert not error.is_displayed()
+    assert not _error(browser).is_displayed()
     assert browser.execute_script("return sessionStorage.getItem('inference.apiKey')") == API_KEY
 
     browser.find_element(By.ID, "system-prompt").send_keys("You answer briefly.")
@@ -133,7 +135,7 @@ def test_two_turn_streamed_chat_with_api_key(server_url: str, browser: WebDriver
     transcript = _transcript(browser)
     assert [role for role, _ in transcript] == ["user", "assistant", "user", "assistant"]
     assert all(content.strip() for _, content in transcript), transcript
-    assert not error.is_displayed(), error.text
+    assert not _error(browser).is_displayed(), _error(browser).text
     assert "completion tokens" in browser.find_element(By.ID, "stats").text
 
     sent = browser.execute_script("return window.__sent")

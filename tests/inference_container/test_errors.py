@@ -11,6 +11,12 @@ pytestmark = pytest.mark.slow
 USER = [{"role": "user", "content": "hi"}]
 
 
+@pytest.fixture(scope="module")
+def context(client: openai.OpenAI) -> int:
+    """The served context length, as /v1/models reports it."""
+    return int(next(iter(client.models.list())).max_model_len)  # type: ignore[attr-defined]
+
+
 def _post(server: RunningServer, path: str, body: object) -> httpx.Response:
     return httpx.post(f"{server.base_url}/v1/{path}", json=body, headers=server.headers(), timeout=30)
 
@@ -65,11 +71,17 @@ def test_token_id_prompt_is_accepted(client: openai.OpenAI, base_model: str) -> 
     assert reply.usage is not None and reply.usage.prompt_tokens == 3
 
 
+@pytest.mark.parametrize(("body", "where", "why"), [
+    (b'{"model": "tiny-chat", "messages": [', "character 36", "Expecting value"),
+    (b'{"model": "tiny-chat",}', "character 22", "Expecting property name"),
+])
 @pytest.mark.parametrize("path", ["chat/completions", "completions"])
-def test_invalid_json_is_400(server: RunningServer, path: str) -> None:
-    response = httpx.post(f"{server.base_url}/v1/{path}", content=b'{"model": "tiny-chat", "messages": [',
+def test_invalid_json_is_400_saying_where(server: RunningServer, path: str, body: bytes, where: str,
+                                          why: str) -> None:
+    response = httpx.post(f"{server.base_url}/v1/{path}", content=body,
                           headers={**server.headers(), "Content-Type": "application/json"}, timeout=30)
-    assert "JSON" in _assert_openai_error(response, 400)
+    message = _assert_openai_error(response, 400)
+    assert "not valid JSON" in message and where in message and why in message
 
 
 def test_unknown_model_is_404(client: openai.OpenAI) -> None:
@@ -79,27 +91,49 @@ def test_unknown_model_is_404(client: openai.OpenAI) -> None:
     assert "gpt-17" in caught.value.message
 
 
-def test_prompt_longer_than_context_is_400_with_lengths(client: openai.OpenAI, base_model: str) -> None:
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.completions.create(model=base_model, prompt="word " * 2000, max_tokens=4)
-    message = caught.value.message
-    assert "512" in message and "maximum context length" in message
-    assert any(char.isdigit() for char in message.split("prompt has")[1])
+@pytest.mark.parametrize(("path", "field"), [("completions", "prompt"), ("chat/completions", "messages")])
+def test_prompt_longer_than_context_is_400_naming_the_prompt_field(server: RunningServer, base_model: str,
+                                                                   context: int, path: str, field: str) -> None:
+    text = "word " * (context + 100)
+    prompt = {"prompt": text} if field == "prompt" else {"messages": [{"role": "user", "content": text}]}
+    response = _post(server, path, {"model": base_model, "max_tokens": 4, **prompt})
+    message = _assert_openai_error(response, 400, field)
+    assert response.json()["error"]["code"] == "context_length_exceeded"
+    assert f"maximum context length is {context} tokens" in message
+    assert int(message.split("prompt has ")[1].split()[0]) > context
+
+
+def test_completion_prompt_filling_the_context_is_400_naming_prompt(server: RunningServer, base_model: str,
+                                                                     context: int) -> None:
+    response = _post(server, "completions", {"model": base_model, "prompt": [5] * context, "max_tokens": 1})
+    _assert_openai_error(response, 400, "prompt")  # no room for a single token: the prompt must shrink
+    assert response.json()["error"]["code"] == "context_length_exceeded"
+
+
+def test_completion_limit_past_the_context_is_400_naming_max_tokens(server: RunningServer, base_model: str,
+                                                                    context: int) -> None:
+    response = _post(server, "completions", {"model": base_model, "prompt": [5] * 10, "max_tokens": context})
+    message = _assert_openai_error(response, 400, "max_tokens")
+    assert response.json()["error"]["code"] == "context_length_exceeded"
+    assert f"Reduce max_tokens to at most {context - 10}" in message
 
 
 @pytest.mark.parametrize("limit", ["max_tokens", "max_completion_tokens"])
 def test_token_limit_past_the_context_is_400_naming_the_limit(client: openai.OpenAI, base_model: str,
-                                                              limit: str) -> None:
+                                                              context: int, limit: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model=base_model, messages=USER, **{limit: 600})  # type: ignore[call-overload]
+        client.chat.completions.create(model=base_model, messages=USER,  # type: ignore[call-overload]
+                                       **{limit: context + 100})
     assert caught.value.param == limit and caught.value.code == "context_length_exceeded"
-    assert "maximum context length is 512" in caught.value.message and f"Reduce {limit}" in caught.value.message
+    assert f"maximum context length is {context}" in caught.value.message
+    assert f"Reduce {limit}" in caught.value.message
 
 
-def test_default_limit_is_cut_to_the_room_left(client: openai.OpenAI, base_model: str) -> None:
-    reply = client.completions.create(model=base_model, prompt=[5] * 505, temperature=0,
+def test_default_limit_is_cut_to_the_room_left(client: openai.OpenAI, base_model: str, context: int) -> None:
+    reply = client.completions.create(model=base_model, prompt=[5] * (context - 7), temperature=0,
                                       extra_body={"ignore_eos": True})  # completions default to 16 tokens
-    assert reply.usage is not None and reply.usage.prompt_tokens == 505 and reply.usage.completion_tokens == 7
+    assert reply.usage is not None and reply.usage.prompt_tokens == context - 7
+    assert reply.usage.completion_tokens == 7
     assert reply.choices[0].finish_reason == "length"
 
 
