@@ -1,4 +1,4 @@
-"""Activity: write serving/current.json, the share's record of what is deployed now."""
+"""Activity: write serving/apps/<app>/current.json, the share's record of what one app serves now."""
 
 from typing import Any
 
@@ -14,8 +14,9 @@ bp = df.Blueprint()
 
 @bp.activity_trigger(input_name="payload")
 def record_deployment(payload: dict[str, Any]) -> str:
-    """Replace serving/current.json atomically; return its share path."""
+    """Replace the app's record atomically (other apps' records stay); return its share path."""
     step = RecordInput.model_validate(payload)
     share = get_target(step.target, get_settings()).share
-    share.write_bytes(paths.CURRENT_RECORD, (step.record.model_dump_json(indent=2) + "\n").encode())
-    return paths.CURRENT_RECORD
+    record_path = paths.current_record(step.app_name)
+    share.write_bytes(record_path, (step.record.model_dump_json(indent=2) + "\n").encode())
+    return record_path

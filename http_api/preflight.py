@@ -1,24 +1,54 @@
-"""Checks a deploy request against the target before anything starts, so a mistake costs no orchestration."""
+"""Checks a deploy request against the target before anything starts, so a mistake costs no orchestration.
 
-from payloads.requests import DeployRequest
+What a field names must lie inside the share: a path that leads out of it (through a symbolic link, the folder
+itself or any file in it) is refused here by name, so the snapshot activity, which refuses it too, never meets it.
+"""
+
+from collections.abc import Callable
+
+from payloads.requests import DeployRequest, quoted
 from share_layout import paths
+from share_layout.file_share import FileShare
 from share_layout.snapshots import REQUIRED_ADAPTER_FILE, read_snapshot
 from targets.protocol import Target
 
 BASE_MODEL_FILE = "config.json"
+Problem = dict[str, str]
 
 
-def deploy_problems(request: DeployRequest, target: Target) -> list[dict[str, str]]:
-    """One entry per field that names something missing on the target (empty when the deploy can start)."""
-    problems: list[dict[str, str]] = []
+def _on_share(field: str, check: Callable[[], str | None]) -> Problem | None:
+    """Run one check of what `field` names; a path out of the share or one the share cannot read is a problem too."""
+    try:
+        message = check()
+    except ValueError as error:
+        reason = str(error) if len(str(error)) <= 300 else str(error)[:300] + "…"
+        message = f"{reason}: deploy only what lies inside the share (copy it in instead of linking to it)"
+    except OSError as error:
+        message = f"cannot be read on the share ({error.strerror or type(error).__name__}); check the path"
+    return None if message is None else {"field": field, "message": message}
+
+
+def _base_model(request: DeployRequest, share: FileShare) -> str | None:
+    if share.exists(paths.join(request.base_model, BASE_MODEL_FILE)):
+        return None
+    return f"no base model at {quoted(request.base_model)} on the share (no {BASE_MODEL_FILE} there)"
+
+
+def _adapter(request: DeployRequest, share: FileShare) -> str | None:
+    if request.version is not None and read_snapshot(share, request.version) is not None:
+        return None  # a rollback to a complete snapshot: the training output is not read
+    if not share.exists(paths.join(request.adapter_source, REQUIRED_ADAPTER_FILE)):
+        return f"no LoRA adapter at {quoted(request.adapter_source)} on the share (no {REQUIRED_ADAPTER_FILE} there)"
+    share.list_files(request.adapter_source)  # every file it holds must resolve inside the share
+    return None
+
+
+def deploy_problems(request: DeployRequest, target: Target) -> list[Problem]:
+    """One entry per field that names something missing or unusable on the target (empty when the deploy can start)."""
+    problems: list[Problem | None] = []
     if not target.apps.is_provisioned(request.app_name):
         problems.append({"field": "app_name", "message": f"app {request.app_name!r} is not provisioned on target "
                                                          f"{request.target!r}: POST /api/provision first"})
-    if not target.share.exists(paths.join(request.base_model, BASE_MODEL_FILE)):
-        problems.append({"field": "base_model", "message": f"no base model at {request.base_model!r} on the share "
-                                                           f"(no {BASE_MODEL_FILE} there)"})
-    rollback = request.version is not None and read_snapshot(target.share, request.version) is not None
-    if not rollback and not target.share.exists(paths.join(request.adapter_source, REQUIRED_ADAPTER_FILE)):
-        problems.append({"field": "adapter_source", "message": f"no LoRA adapter at {request.adapter_source!r} on "
-                                                               f"the share (no {REQUIRED_ADAPTER_FILE} there)"})
-    return problems
+    problems.append(_on_share("base_model", lambda: _base_model(request, target.share)))
+    problems.append(_on_share("adapter_source", lambda: _adapter(request, target.share)))
+    return [problem for problem in problems if problem is not None]

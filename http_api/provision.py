@@ -3,7 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from http_api.responses import BadRequest, bad_request, parse_body
+from http_api.responses import BadRequest, parse_body, refused
 from orchestrations import provision
 from payloads.requests import ProvisionRequest
 from payloads.steps import ProvisionJob
@@ -18,7 +18,7 @@ async def start_provision(req: func.HttpRequest, client: df.DurableOrchestration
     try:
         request = parse_body(req, ProvisionRequest)
     except BadRequest as error:
-        return bad_request(error)
+        return refused(error)
     job = ProvisionJob(target=request.target, app_name=request.app_name, port=request.port)
     instance_id = await client.start_new(provision.NAME, client_input=job.model_dump(mode="json"))
     return client.create_check_status_response(req, instance_id)

@@ -1,11 +1,23 @@
 """GET /api/status/{instanceId}: where an orchestration stands."""
 
+from datetime import UTC, datetime
+
 import azure.durable_functions as df
 import azure.functions as func
+from azure.durable_functions.constants import DATETIME_STRING_FORMAT
 
 from http_api.responses import error_response, json_response
+from payloads.requests import quoted
 
 bp = df.Blueprint()
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """A time as the Durable HTTP API writes it: ISO 8601 in UTC, e.g. 2026-11-25T20:46:00.710319Z."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime(DATETIME_STRING_FORMAT)
 
 
 @bp.route(route="status/{instanceId}", methods=["GET"])
@@ -15,7 +27,7 @@ async def get_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
     instance_id = req.route_params["instanceId"]
     status = await client.get_status(instance_id)
     if not status:
-        return error_response(404, f"no orchestration with instance id {instance_id!r}")
+        return error_response(404, f"no orchestration with instance id {quoted(instance_id)}")
     runtime = status.runtime_status.value if status.runtime_status else None
     body = {
         "instanceId": status.instance_id,
@@ -24,7 +36,7 @@ async def get_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
         "customStatus": status.custom_status,
         "output": status.output if runtime != "Failed" else None,
         "error": status.output if runtime == "Failed" else None,
-        "createdTime": status.created_time,
-        "lastUpdatedTime": status.last_updated_time,
+        "createdTime": iso_time(status.created_time),
+        "lastUpdatedTime": iso_time(status.last_updated_time),
     }
     return json_response(body)

@@ -31,18 +31,18 @@ Serving = Annotated[tuple[OpenAIServingChat, OpenAIServingCompletion], Depends(_
 
 
 @router.get("/health")
-async def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+async def health(request: Request) -> dict[str, str | None]:
+    """Liveness: the process answers (with the revision it belongs to)."""
+    return {"status": "ok", "revision": request.app.state.settings.container_app_revision}
 
 
 @router.get("/ready")
 async def ready(request: Request) -> Response:
-    """Readiness: 200 once the model is loaded and warmed up."""
+    """Readiness: 200 once the model is loaded and warmed up (with the revision it belongs to)."""
     if request.app.state.serving is None:
         error = request.app.state.load_error
         return create_error_response(503, f"Model failed to load: {error}" if error else "Model is loading.")
-    return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "ready", "revision": request.app.state.settings.container_app_revision})
 
 
 @router.get("/metrics")

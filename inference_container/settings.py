@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     max_queue_size: int = Field(default=256, ge=0)
     max_model_len: int | None = Field(default=None, ge=2)
     log_level: str = "INFO"
+    container_app_revision: str | None = Field(
+        default=None, description="The revision this replica belongs to; Container Apps sets it in every container. "
+        "/health and /ready report it, so a deploy can tell its own revision from another server on the port.")
 
     @field_validator("model_path")
     @classmethod

@@ -11,7 +11,7 @@ from activities.record_deployment import record_deployment
 from activities.restart_revision import restart_revision
 from activities.snapshot_adapter import snapshot_adapter
 from activities.sync_share import sync_share
-from orchestrations.policies import StepFailed, call_step
+from orchestrations.policies import call_step, step_failed
 from orchestrations.progress import Progress
 from payloads.steps import (
     AppRef,
@@ -28,6 +28,7 @@ from payloads.steps import (
     SnapshotResult,
     SyncResult,
 )
+from share_layout import paths
 
 NAME = "deploy"
 STEPS = ("sync_code", "snapshot_adapter", "restart", "wait_ready", "record")
@@ -63,7 +64,7 @@ def wait_until_ready(
 @bp.function_name(NAME)
 @bp.orchestration_trigger(context_name="context")
 def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    """Run the deploy steps in order; the output is the record written to serving/current.json plus changes."""
+    """Run the deploy steps in order; the output is the app's record (serving/apps/<app>/current.json) plus changes."""
     job = DeployJob.model_validate(context.get_input())
     progress = Progress(context, STEPS)
     try:
@@ -87,11 +88,11 @@ def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[
             version=snapshot.version, base_model=job.base_model, adapter_hash=snapshot.adapter_hash,
             code_hash=sync.code_hash, deployed_at=context.current_utc_datetime,
         )
-        progress.start("record", "Recording the deployment in serving/current.json")
+        progress.start("record", f"Recording the deployment in {paths.current_record(job.app_name)}")
         record_input = RecordInput(target=job.target, app_name=job.app_name, record=record)
         yield call_step(context, record_deployment, record_input)
     except Exception as error:
-        raise StepFailed(progress.current, error) from error
+        raise step_failed(context, progress.current, error) from error
     progress.finish(f"Serving adapter {snapshot.version} at {restart.endpoint}")
     changes = DeployChanges(
         code_copied=sync.copied, code_deleted=sync.deleted, adapter_files_copied=snapshot.files_copied

@@ -7,7 +7,7 @@ import azure.durable_functions as df
 
 from activities.create_app import create_app
 from activities.prepare_share import prepare_share
-from orchestrations.policies import StepFailed, call_step
+from orchestrations.policies import call_step, step_failed
 from orchestrations.progress import Progress
 from payloads.steps import AppRef, CreateAppInput, ProvisionJob, ProvisionOutputs
 
@@ -30,7 +30,7 @@ def provision(context: df.DurableOrchestrationContext) -> Generator[Any, Any, di
         app = CreateAppInput(target=job.target, app_name=job.app_name, port=job.port)
         raw = yield call_step(context, create_app, app)
     except Exception as error:
-        raise StepFailed(progress.current, error) from error
+        raise step_failed(context, progress.current, error) from error
     outputs = ProvisionOutputs.model_validate(raw)
     progress.finish(f"Provisioned {outputs.ACA_APP_NAME} at {outputs.ACA_APP_ENDPOINT}")
     return outputs.model_dump(mode="json")

@@ -129,7 +129,7 @@ class ReadinessResult(Payload):
 
 
 class DeploymentRecord(Payload):
-    """What is deployed now; written to serving/current.json and returned by the deploy orchestration."""
+    """What is deployed now; written to serving/apps/<app>/current.json and returned by the deploy orchestration."""
 
     app_name: str
     endpoint: str
@@ -156,6 +156,6 @@ class DeployOutput(DeploymentRecord):
 
 
 class RecordInput(AppRef):
-    """The record to write as serving/current.json."""
+    """The record to write as serving/apps/<app>/current.json."""
 
     record: DeploymentRecord

@@ -12,7 +12,10 @@ class FileShare(Protocol):
         """Create these directories (and parents) if missing."""
 
     def list_files(self, directory: str) -> Manifest:
-        """Every file under `directory` (recursively) with its MD5; empty when the directory is missing."""
+        """Every file under `directory` (recursively) with its MD5; empty when the directory is missing.
+
+        ValueError, before any file is read, when one of them resolves outside the share (a symbolic link).
+        """
 
     def exists(self, path: str) -> bool:
         """Whether a file or directory exists."""
@@ -25,3 +28,9 @@ class FileShare(Protocol):
 
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""
+
+    def rename_directory(self, source: str, destination: str) -> None:
+        """Move a directory to `destination`, which does not exist yet, in one step (Azure Files: Rename Directory)."""
+
+    def delete_directory(self, path: str) -> None:
+        """Remove a directory and everything under it (missing is fine)."""

@@ -1,6 +1,12 @@
-"""Immutable adapter snapshots on the share: serving/adapters/<version>/ with a manifest written last."""
+"""Immutable adapter snapshots on the share: serving/adapters/<version>/, complete or absent.
+
+A snapshot is written into serving/staging/<version>-<token>/ (files, then the manifest, checked against the
+source) and renamed into place in one step, so a failed or interrupted copy never leaves a partial version
+folder behind; the manifest's presence still marks a version complete for folders written by older code.
+"""
 
 import json
+import uuid
 from typing import Any
 
 from share_layout import paths
@@ -17,7 +23,7 @@ def read_snapshot(share: FileShare, version: str) -> dict[str, Any] | None:
 
 
 def source_manifest(share: FileShare, source: str) -> Manifest:
-    """The training output's files, or a clear error when there is no adapter there."""
+    """The training output's files (each inside the share), or a clear error when there is no adapter there."""
     files = share.list_files(source)
     if REQUIRED_ADAPTER_FILE not in files:
         raise FileNotFoundError(
@@ -27,13 +33,24 @@ def source_manifest(share: FileShare, source: str) -> Manifest:
     return files
 
 
-def copy_snapshot(share: FileShare, source: str, version: str, files: Manifest) -> None:
-    """Copy every file, check what landed, then write the manifest that marks the snapshot complete."""
-    target_dir = paths.adapter_version_dir(version)
+def _write_staged(share: FileShare, source: str, version: str, files: Manifest, staging: str) -> None:
     for relative in sorted(files):
-        share.write_bytes(paths.join(target_dir, relative), share.read_bytes(paths.join(source, relative)))
-    landed = {p: md5 for p, md5 in share.list_files(target_dir).items() if p != paths.SNAPSHOT_MANIFEST}
-    if landed != files:
+        share.write_bytes(paths.join(staging, relative), share.read_bytes(paths.join(source, relative)))
+    if share.list_files(staging) != files:
         raise OSError(f"adapter snapshot {version} does not match its source after copying; deploy again")
     manifest = {"version": version, "adapter_hash": digest(files), "source": source, "files": files}
-    share.write_bytes(paths.join(target_dir, paths.SNAPSHOT_MANIFEST), json.dumps(manifest, indent=2).encode())
+    share.write_bytes(paths.join(staging, paths.SNAPSHOT_MANIFEST), json.dumps(manifest, indent=2).encode())
+
+
+def copy_snapshot(share: FileShare, source: str, version: str, files: Manifest) -> None:
+    """Copy every file into staging, check what landed, write the manifest, then rename the folder into place."""
+    staging = paths.snapshot_staging_dir(version, uuid.uuid4().hex)
+    target_dir = paths.adapter_version_dir(version)
+    try:
+        _write_staged(share, source, version, files, staging)
+        if read_snapshot(share, version) is not None:  # completed meanwhile by another app's deploy
+            return
+        share.delete_directory(target_dir)  # an incomplete folder left by older code (no manifest)
+        share.rename_directory(staging, target_dir)
+    finally:
+        share.delete_directory(staging)

@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-import uvicorn
-
 from devtools.devhost.app_loader import load_app
 from devtools.devhost.config import build_config, load_local_settings, parse_args
 from devtools.devhost.engine import Engine
 from devtools.devhost.http_server import build_app
+from devtools.devhost.serving import serve
 from devtools.devhost.store import Store
 
 log = logging.getLogger("devhost")
@@ -39,7 +38,7 @@ def _lock_state_dir(state_dir: Path) -> TextIO:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the host until SIGTERM/SIGINT; exit code 0 on a clean stop."""
+    """Run the host until SIGTERM/SIGINT; exit code 0 on a clean stop, 1 when the stop deadline cut work short."""
     _configure_logging()
     config = build_config(parse_args(argv))
     state_lock = _lock_state_dir(config.state_dir)
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in index.unsupported:
         log.warning("Function %s has a trigger devhost does not run", name)
     store = Store(config.state_dir)
-    engine = Engine(store, index)
+    engine = Engine(store, index, config.replace_live_instances)
 
     def stop_engine() -> None:
         if not engine.stop(config.grace_seconds):
@@ -61,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         # uvicorn handles the signal, then re-raises it to the previous handler: make that a no-op.
         signal.signal(stop_signal, lambda *_: None)
-    uvicorn.run(app, host="127.0.0.1", port=config.port, access_log=False, log_level="warning")
+    # requests get the grace period, then activities get it; past three, the process exits whatever still runs
+    serve(app, config.port, request_grace=config.grace_seconds, deadline=3 * config.grace_seconds)
     log.info("Host stopped")
     state_lock.close()
     return 0

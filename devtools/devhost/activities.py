@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 import traceback
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 from devtools.devhost.app_loader import ActivityFunction
 from devtools.devhost.invocation_context import log_executed
 from devtools.devhost.work_items import ActivityWork
+
+log = logging.getLogger("devhost")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class ActivityRunner:
         else:
             try:
                 outcome = ActivityOutcome(work, result_json=_call(function, work.input_json))
-            except Exception as exc:
+            except Exception as exc:  # the host's log keeps the traceback; the orchestration gets reason and place
+                log.warning("Activity '%s' failed (Id=%s)", work.name, work.instance_id, exc_info=exc)
                 outcome = ActivityOutcome(work, failure=describe_failure(work.name, exc))
         log_executed(work.name, outcome.failure is None, work.instance_id, started)
         self._on_done(outcome)

@@ -20,6 +20,7 @@ class HostConfig:
     function_key: str | None
     route_prefix: str
     hub_name: str
+    replace_live_instances: bool = False
     grace_seconds: float = 5.0
 
 
@@ -47,14 +48,32 @@ def load_local_settings(app_dir: Path) -> None:
         os.environ.setdefault(str(name), "" if value is None else str(value))
 
 
+OVERRIDABLE_STATES = ("NonRunningStates", "AnyState")
+
+
+def replaces_live_instances(durable_task: dict[str, Any]) -> bool:
+    """durableTask.overridableExistingInstanceStates: whether starting a live instance's id replaces it.
+
+    The extension's default, NonRunningStates, refuses (only a completed, failed or terminated one is replaced);
+    AnyState replaces whatever is there. Anything else stops the host at start-up, as a bad host.json should.
+    """
+    value = str(durable_task.get("overridableExistingInstanceStates", OVERRIDABLE_STATES[0]))
+    matches = [state for state in OVERRIDABLE_STATES if state.lower() == value.lower()]
+    if not matches:
+        raise SystemExit(f"host.json: durableTask.overridableExistingInstanceStates {value!r} is not one of "
+                         f"{', '.join(OVERRIDABLE_STATES)}")
+    return matches[0] == "AnyState"
+
+
 def build_config(args: argparse.Namespace) -> HostConfig:
     """Combine the command line with host.json into a HostConfig."""
     app_dir = Path(args.app_dir).resolve()
     extensions = _read_json(app_dir / "host.json").get("extensions", {})
     prefix = str(extensions.get("http", {}).get("routePrefix", "api")).strip("/")
-    hub = str(extensions.get("durableTask", {}).get("hubName", "TestHubName"))
+    durable_task = extensions.get("durableTask", {})
+    hub = str(durable_task.get("hubName", "TestHubName"))
     key = args.function_key or os.environ.get("DEVHOST_FUNCTION_KEY") or None
     state_dir = Path(args.state_dir)
     if not state_dir.is_absolute():
         state_dir = (Path.cwd() / state_dir).resolve()
-    return HostConfig(app_dir, args.port, state_dir, key, prefix, hub)
+    return HostConfig(app_dir, args.port, state_dir, key, prefix, hub, replaces_live_instances(durable_task))

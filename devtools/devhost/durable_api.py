@@ -15,7 +15,7 @@ from devtools.devhost.client_binding import RPC_PATH, WEBHOOK_PATH, management_u
 from devtools.devhost.durable_payloads import error_response, instance_query, not_found, read_json_body, status_json
 from devtools.devhost.engine import Engine, UnknownOrchestratorError
 from devtools.devhost.keys import is_authorized
-from devtools.devhost.store import Instance
+from devtools.devhost.store import Instance, InstanceExistsError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -66,7 +66,7 @@ class DurableApi:
         return self.engine.store.get(request.path_params["instance_id"])
 
     async def start(self, request: Request) -> Response:
-        """POST orchestrators/{name}[/{instanceId}]: start an instance; 202 with management URLs."""
+        """POST orchestrators/{name}[/{instanceId}]: start an instance; 202 with its URLs, 409 if the id is live."""
         instance_id = request.path_params.get("instance_id") or uuid.uuid4().hex
         try:
             input_json = await read_json_body(request)
@@ -75,6 +75,8 @@ class DurableApi:
             return error_response(400, "The request body must be JSON.")
         except UnknownOrchestratorError as exc:
             return error_response(400, str(exc))
+        except InstanceExistsError as exc:
+            return error_response(409, str(exc))
         base = f"{request.url.scheme}://{request.url.netloc}{WEBHOOK_PATH}"
         payload = management_urls(base, self.hub, self.key, instance_id)
         return JSONResponse(payload, status_code=202, headers={"Location": payload["statusQueryGetUri"]})

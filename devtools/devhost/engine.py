@@ -39,9 +39,10 @@ class UnknownOrchestratorError(LookupError):
 class Engine:
     """Runs orchestrations: replays one inbox event at a time, runs activities, fires timers."""
 
-    def __init__(self, store: Store, index: FunctionIndex) -> None:
+    def __init__(self, store: Store, index: FunctionIndex, replace_live_instances: bool = False) -> None:
         self.store = store
         self.index = index
+        self.replace_live_instances = replace_live_instances
         self.activities = ActivityRunner(index.activities, self._activity_done)
         self.timers = TimerService(self._timer_fired)
         self._wake = threading.Event()
@@ -63,13 +64,13 @@ class Engine:
         return self.activities.shutdown(grace_seconds)
 
     def start_new(self, name: str, instance_id: str, input_json: str | None) -> Instance:
-        """Create an instance of orchestrator `name` and queue its start."""
+        """Create an instance of orchestrator `name` and queue its start (InstanceExistsError if the id is live)."""
         if name not in self.index.orchestrators:
             raise UnknownOrchestratorError(f"The function '{name}' doesn't exist, is disabled, or is not an "
                                            "orchestrator function.")
         now = utc_now()
         instance = new_instance(instance_id, name, input_json, now)
-        self.store.create(instance, start_message(instance, now))
+        self.store.create(instance, start_message(instance, now), replace_live=self.replace_live_instances)
         self._wake.set()
         return instance
 

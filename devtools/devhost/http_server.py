@@ -81,15 +81,16 @@ class TriggerDispatcher:
         if function.has_context_param:
             kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.config.app_dir))
         started = time.monotonic()
-        succeeded = True
+        succeeded = False  # stays False when the function raises or is cancelled (a stop past the grace period)
         try:
             if _is_async(function.user_function):
                 result = await function.user_function(**kwargs)
             else:
                 result = await run_in_threadpool(function.user_function, **kwargs)
-            return _to_response(result)
+            response = _to_response(result)
+            succeeded = True
+            return response
         except Exception:
-            succeeded = False
             log.exception("Function '%s' raised", function.name)
             return JSONResponse({"error": f"Function '{function.name}' failed."}, status_code=500)
         finally:

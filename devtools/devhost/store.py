@@ -16,7 +16,10 @@ from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 from devtools.devhost.history import Event, format_time
 from devtools.devhost.records import TERMINAL_STATUSES, Commit, Instance, InstanceQuery, Message
 
-__all__ = ["Commit", "Instance", "InstanceQuery", "Message", "Store"]
+REPLACEABLE_STATUSES = TERMINAL_STATUSES | {Status.Canceled}
+"""The extension's NonRunningStates: an instance id holding one of these may be started again."""
+
+__all__ = ["Commit", "Instance", "InstanceExistsError", "InstanceQuery", "Message", "Store"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -34,6 +37,15 @@ CREATE TABLE IF NOT EXISTS inbox (
 """
 COLUMN_NAMES = tuple(f.name for f in fields(Instance))
 COLUMNS = ", ".join(COLUMN_NAMES)
+
+
+class InstanceExistsError(Exception):
+    """Starting an instance id that a live (not yet finished) instance holds, where that is refused."""
+
+    def __init__(self, instance_id: str, status: Status) -> None:
+        super().__init__(f"An Orchestration instance with the status {status.value} already exists.")
+        self.instance_id = instance_id
+        self.status = status
 
 
 class Store:
@@ -118,9 +130,16 @@ class Store:
             _insert_message(db, message)
             return True
 
-    def create(self, instance: Instance, start: Message) -> None:
-        """Create (or silently replace) an instance and queue its start event."""
+    def create(self, instance: Instance, start: Message, replace_live: bool = False) -> None:
+        """Create an instance and queue its start event, in one transaction with the check of what the id holds.
+
+        A finished instance with the same id is replaced; a live one (pending, running, suspended) only when
+        `replace_live`, else InstanceExistsError: of two starts of one id at the same instant, exactly one wins.
+        """
         with self._transaction() as db:
+            row = db.execute("SELECT status FROM instances WHERE instance_id = ?", (instance.instance_id,)).fetchone()
+            if row is not None and not replace_live and Status(row[0]) not in REPLACEABLE_STATUSES:
+                raise InstanceExistsError(instance.instance_id, Status(row[0]))
             _delete_instance(db, instance.instance_id)
             _upsert_instance(db, instance)
             _insert_message(db, start)

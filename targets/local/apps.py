@@ -111,6 +111,18 @@ class LocalApps:
         signal_or_launch(files)
         return RestartResult(revision=spec.revision, endpoint=self.endpoint(spec))
 
+    @staticmethod
+    def _answered_by(revision: str, reply: requests.Response) -> ReadinessResult:
+        """Ready only when the 200 comes from `revision` itself, not from another server holding the port."""
+        try:
+            answered = reply.json().get("revision")
+        except (ValueError, AttributeError):
+            answered = None
+        if answered == revision:
+            return ReadinessResult(ready=True, detail=f"revision {revision} is ready")
+        return ReadinessResult(ready=False, detail=f"the app's port is answered by {answered or 'another server'}, "
+                                                   f"not revision {revision}")
+
     def probe(self, app_name: str, revision: str) -> ReadinessResult:
         """Ready when `revision` is the supervisor's running revision and its /ready answers 200."""
         files = self.files(app_name)
@@ -127,5 +139,5 @@ class LocalApps:
         except requests.RequestException:
             return ReadinessResult(ready=False, detail=f"revision {revision} is starting (not listening yet)")
         if reply.status_code == 200:
-            return ReadinessResult(ready=True, detail=f"revision {revision} is ready")
+            return self._answered_by(revision, reply)
         return ReadinessResult(ready=False, detail=f"revision {revision} is loading (/ready: {reply.status_code})")

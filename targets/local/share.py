@@ -1,8 +1,9 @@
 """A directory laid out exactly like the Azure Files share."""
 
+import shutil
 from pathlib import Path
 
-from share_layout.manifest import Manifest, manifest_of_directory
+from share_layout.manifest import Manifest, iter_source_files, manifest_of_directory
 from targets.local.atomic_write import atomic_write
 
 
@@ -25,9 +26,14 @@ class LocalShare:
             self.path(relative).mkdir(parents=True, exist_ok=True)
 
     def list_files(self, directory: str) -> Manifest:
-        """Every file under `directory` with its MD5; empty when missing."""
+        """Every file under `directory` with its MD5; empty when missing; ValueError if one resolves outside."""
         root = self.path(directory)
-        return manifest_of_directory(root) if root.is_dir() else {}
+        if not root.is_dir():
+            return {}
+        share_root = self.root.resolve()
+        for file in iter_source_files(root):  # a symbolic link out of the share is refused before anything is read
+            self.path(str(file.relative_to(share_root)))
+        return manifest_of_directory(root)
 
     def exists(self, path: str) -> bool:
         """Whether a file or directory exists."""
@@ -44,3 +50,18 @@ class LocalShare:
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""
         self.path(path).unlink(missing_ok=True)
+
+    def rename_directory(self, source: str, destination: str) -> None:
+        """Move a directory to `destination`, which does not exist yet, in one rename."""
+        target = self.path(destination)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.path(source).rename(target)
+
+    def delete_directory(self, path: str) -> None:
+        """Remove a directory and everything under it (missing is fine); a symbolic link is removed, not followed."""
+        self.path(path)  # refuses a path outside the share
+        place = self.root / path
+        if place.is_symlink():
+            place.unlink()
+        else:
+            shutil.rmtree(place, ignore_errors=True)

@@ -46,7 +46,8 @@ class Supervisor:
         if spec is None or spec.server is None or spec.revision is None:
             return
         env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
-        env.update(spec.server.env, API_KEY=self.files.ensure_api_key(), PYTHONUNBUFFERED="1")
+        env.update(spec.server.env, API_KEY=self.files.ensure_api_key(), PYTHONUNBUFFERED="1",
+                   CONTAINER_APP_REVISION=spec.revision)  # as Container Apps sets it: the server reports it
         self.files.logs_dir.mkdir(parents=True, exist_ok=True)
         with self.files.log_path(spec.revision).open("ab") as log:
             self.child = subprocess.Popen(

@@ -16,15 +16,17 @@ from devtools.devhost.records import TERMINAL_STATUSES
 
 APPS = Path(__file__).parent / "apps"
 TEST_KEY = "devhost-test-key-7f3a"
+HTTP_TIMEOUT = 30.0
+"""Every request a test makes waits this long for an answer: a busy 2-core machine can be slow."""
 
 
-def wait_for_status(status_url: str, statuses: Collection[Status] = TERMINAL_STATUSES, timeout: float = 30.0,
+def wait_for_status(status_url: str, statuses: Collection[Status] = TERMINAL_STATUSES, timeout: float = 60.0,
                     **params: Any) -> dict[str, Any]:
     """Poll a statusQueryGetUri until runtimeStatus is one of `statuses`; fail at the deadline."""
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        reply = httpx.get(status_url, params=params or None, timeout=10)
+        reply = httpx.get(status_url, params=params or None, timeout=HTTP_TIMEOUT)
         if reply.status_code in (200, 202):
             body = reply.json()
             if Status(body["runtimeStatus"]) in statuses:
@@ -33,7 +35,7 @@ def wait_for_status(status_url: str, statuses: Collection[Status] = TERMINAL_STA
     raise AssertionError(f"instance did not reach {statuses} within {timeout}s; last status: {body}")
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
+def wait_until(predicate: Any, timeout: float = 60.0, what: str = "condition") -> None:
     """Poll a predicate until true; fail at the deadline."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -45,7 +47,7 @@ def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -
 
 def start(host: HostProcess, path: str, payload: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """POST to a starter route and return the check-status payload (asserting 202)."""
-    reply = httpx.post(host.url(path), json=payload, headers=headers or {}, timeout=30)
+    reply = httpx.post(host.url(path), json=payload, headers=headers or {}, timeout=HTTP_TIMEOUT)
     assert reply.status_code == 202, reply.text
     return reply.json()
 

@@ -11,7 +11,7 @@ import pytest
 from devtools.devhost.app_loader import HttpFunction
 from devtools.devhost.process import HostProcess
 from devtools.devhost.route_table import RouteTable, template_regex
-from tests.devhost.conftest import APPS
+from tests.devhost.conftest import APPS, HTTP_TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +24,17 @@ def settings_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProc
 
 @pytest.mark.slow
 def test_local_settings_values_reach_the_app_and_environment_wins(settings_host: HostProcess) -> None:
-    greeting = httpx.get(settings_host.url("/svc/settings/greeting")).json()
+    greeting = httpx.get(settings_host.url("/svc/settings/greeting"), timeout=HTTP_TIMEOUT).json()
     assert greeting["value"] == "from local.settings.json"
     assert greeting["function"] == "read_setting"
     assert Path(greeting["cwd"]) == (APPS / "approval").resolve()
-    overridden = httpx.get(settings_host.url("/svc/settings/overridden")).json()
+    overridden = httpx.get(settings_host.url("/svc/settings/overridden"), timeout=HTTP_TIMEOUT).json()
     assert overridden["value"] == "from the environment"
 
 
 @pytest.mark.slow
 def test_route_prefix_comes_from_host_json(settings_host: HostProcess) -> None:
-    assert httpx.get(settings_host.url("/api/settings/greeting")).status_code == 404
+    assert httpx.get(settings_host.url("/api/settings/greeting"), timeout=HTTP_TIMEOUT).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     running.store.close()
 
 
-def _wait_finished(engine: Engine, instance_id: str, timeout: float = 15.0) -> Instance:
+def _wait_finished(engine: Engine, instance_id: str, timeout: float = 60.0) -> Instance:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         instance = engine.store.get(instance_id)

@@ -9,7 +9,7 @@ import pytest
 from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.process import HostProcess
-from tests.devhost.conftest import start, wait_for_status
+from tests.devhost.conftest import HTTP_TIMEOUT, start, wait_for_status
 
 pytestmark = pytest.mark.slow  # every test here talks to a devhost subprocess
 
@@ -49,7 +49,8 @@ def test_failed_sub_orchestration_raises_in_the_parent(patterns_host: HostProces
     assert status["runtimeStatus"] == Status.Completed.value
     assert status["output"].startswith("child failed: Sub-orchestration 'failing' failed:")
     assert "disk is full" in status["output"]
-    child = httpx.get(links["statusQueryGetUri"].replace(links["id"], f"{links['id']}-child")).json()
+    child_url = links["statusQueryGetUri"].replace(links["id"], f"{links['id']}-child")
+    child = httpx.get(child_url, timeout=HTTP_TIMEOUT).json()
     assert child["runtimeStatus"] == Status.Failed.value
 
 
@@ -96,29 +97,30 @@ def test_orchestrator_can_catch_an_activity_failure(patterns_host: HostProcess) 
 def test_sdk_client_get_status_through_an_http_trigger(patterns_host: HostProcess) -> None:
     links = start(patterns_host, "/api/orchestrators/chaining")
     wait_for_status(links["statusQueryGetUri"])
-    reply = httpx.get(patterns_host.url(f"/api/status/{links['id']}"))
+    reply = httpx.get(patterns_host.url(f"/api/status/{links['id']}"), timeout=HTTP_TIMEOUT)
     assert reply.status_code == 200
     assert reply.json()["runtimeStatus"] == Status.Completed.value
-    assert httpx.get(patterns_host.url("/api/status/no-such-instance")).status_code == 404
+    assert httpx.get(patterns_host.url("/api/status/no-such-instance"), timeout=HTTP_TIMEOUT).status_code == 404
 
 
 def test_unknown_orchestrator_is_a_client_error(patterns_host: HostProcess) -> None:
-    reply = httpx.post(patterns_host.url("/api/orchestrators/no_such_orchestrator"))
+    reply = httpx.post(patterns_host.url("/api/orchestrators/no_such_orchestrator"), timeout=HTTP_TIMEOUT)
     assert reply.status_code == 500
-    reply = httpx.post(patterns_host.url("/runtime/webhooks/durabletask/orchestrators/no_such_orchestrator"))
+    reply = httpx.post(patterns_host.url("/runtime/webhooks/durabletask/orchestrators/no_such_orchestrator"),
+                       timeout=HTTP_TIMEOUT)
     assert reply.status_code == 400
     assert "no_such_orchestrator" in reply.json()["Message"]
 
 
 def test_sync_anonymous_function_with_query_params(patterns_host: HostProcess) -> None:
-    reply = httpx.get(patterns_host.url("/api/ping"), params={"name": "devhost"})
+    reply = httpx.get(patterns_host.url("/api/ping"), params={"name": "devhost"}, timeout=HTTP_TIMEOUT)
     assert reply.status_code == 200
     assert reply.text == "pong devhost"
 
 
 def test_unknown_route_and_wrong_method(patterns_host: HostProcess) -> None:
-    assert httpx.get(patterns_host.url("/api/nothing-here")).status_code == 404
-    assert httpx.post(patterns_host.url("/api/ping")).status_code == 405
+    assert httpx.get(patterns_host.url("/api/nothing-here"), timeout=HTTP_TIMEOUT).status_code == 404
+    assert httpx.post(patterns_host.url("/api/ping"), timeout=HTTP_TIMEOUT).status_code == 405
 
 
 def test_each_invocation_is_logged_with_name_and_outcome(patterns_host: HostProcess) -> None:

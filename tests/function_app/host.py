@@ -12,6 +12,8 @@ from devtools.tiny_model import TinyModelPaths
 from service_settings import FUNCTION_APP_ROOT
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
+HTTP_TIMEOUT = 30.0
+"""Every request a test makes waits this long for an answer: a busy 2-core machine can be slow."""
 
 
 def local_host(tiny_share: TinyModelPaths, root: Path, key: str) -> HostProcess:
@@ -23,17 +25,32 @@ def local_host(tiny_share: TinyModelPaths, root: Path, key: str) -> HostProcess:
 
 def start(host: HostProcess, route: str, body: Any) -> httpx.Response:
     """POST a JSON body to /api/<route> with the function key."""
-    return httpx.post(host.url(f"/api/{route}"), json=body, headers={"x-functions-key": host.key or ""}, timeout=30)
+    return httpx.post(host.url(f"/api/{route}"), json=body, headers={"x-functions-key": host.key or ""},
+                      timeout=HTTP_TIMEOUT)
+
+
+def post_raw(host: HostProcess, route: str, content: bytes, content_type: str | None) -> httpx.Response:
+    """POST bytes to /api/<route> with the function key and this Content-Type (none when None)."""
+    headers = {"x-functions-key": host.key or ""} | ({"content-type": content_type} if content_type else {})
+    return httpx.post(host.url(f"/api/{route}"), content=content, headers=headers, timeout=HTTP_TIMEOUT)
 
 
 def status(host: HostProcess, instance_id: str) -> dict[str, Any]:
     """GET /api/status/<id>."""
-    reply = httpx.get(host.url(f"/api/status/{instance_id}"), params={"code": host.key}, timeout=30)
+    reply = httpx.get(host.url(f"/api/status/{instance_id}"), params={"code": host.key}, timeout=HTTP_TIMEOUT)
     reply.raise_for_status()
     return dict(reply.json())
 
 
-def wait_for(host: HostProcess, instance_id: str, timeout: float = 120, until: set[str] = TERMINAL) -> dict[str, Any]:
+def durable_status(host: HostProcess, instance_id: str) -> dict[str, Any]:
+    """The Durable HTTP API's own status of an instance."""
+    reply = httpx.get(host.url(f"/runtime/webhooks/durabletask/instances/{instance_id}"), params={"code": host.key},
+                      timeout=HTTP_TIMEOUT)
+    reply.raise_for_status()
+    return dict(reply.json())
+
+
+def wait_for(host: HostProcess, instance_id: str, timeout: float = 240, until: set[str] = TERMINAL) -> dict[str, Any]:
     """Poll until the runtime status is one of `until`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -44,7 +61,7 @@ def wait_for(host: HostProcess, instance_id: str, timeout: float = 120, until: s
     raise AssertionError(f"{instance_id} not in {until} after {timeout} s: {status(host, instance_id)}")
 
 
-def wait_for_step(host: HostProcess, instance_id: str, step: str, timeout: float = 120) -> dict[str, Any]:
+def wait_for_step(host: HostProcess, instance_id: str, step: str, timeout: float = 240) -> dict[str, Any]:
     """Poll until the custom status names `step`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,7 +72,7 @@ def wait_for_step(host: HostProcess, instance_id: str, step: str, timeout: float
     raise AssertionError(f"{instance_id} never reached step {step}: {status(host, instance_id)}")
 
 
-def run(host: HostProcess, route: str, body: Any, timeout: float = 120) -> dict[str, Any]:
+def run(host: HostProcess, route: str, body: Any, timeout: float = 240) -> dict[str, Any]:
     """Start an orchestration and wait for it to end."""
     reply = start(host, route, body)
     assert reply.status_code == 202, reply.text
@@ -64,6 +81,7 @@ def run(host: HostProcess, route: str, body: Any, timeout: float = 120) -> dict[
 
 def instances(host: HostProcess) -> list[dict[str, Any]]:
     """Every orchestration instance the host knows (Durable HTTP API)."""
-    reply = httpx.get(host.url("/runtime/webhooks/durabletask/instances"), params={"code": host.key}, timeout=30)
+    reply = httpx.get(host.url("/runtime/webhooks/durabletask/instances"), params={"code": host.key},
+                      timeout=HTTP_TIMEOUT)
     reply.raise_for_status()
     return list(reply.json())

@@ -1,6 +1,9 @@
 """The function app's HTTP API over the local host: validation, keys, status, provision and deploy."""
 
 import json
+import re
+import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,14 +13,26 @@ from openai import OpenAI
 
 from activities.sync_share import SERVER_SOURCE
 from devtools.devhost.process import HostProcess
+from share_layout import paths
 from share_layout.manifest import digest, manifest_of_directory
 from targets.local.app_files import AppFiles
 from targets.local.process_control import stop_all
-from tests.function_app.host import instances, local_host, run, start, wait_for
+from tests.function_app.host import (
+    HTTP_TIMEOUT,
+    durable_status,
+    instances,
+    local_host,
+    post_raw,
+    run,
+    start,
+    status,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow  # drives the function app on a devhost process
 
 BASE_MODEL = "model-cache/local/tiny-chat"
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +52,8 @@ def host(tiny_share, local_root: Path) -> Iterator[HostProcess]:
 BAD_BODIES = [
     ("provision", {"app_name": "Not_Valid"}, "app_name"),
     ("provision", {"port": 80}, "port"),
+    ("provision", {"port": "8080"}, "port"),
+    ("provision", {"port": True}, "port"),
     ("provision", {"target": "gcp"}, "target"),
     ("provision", {"colour": "red"}, "colour"),
     ("provision", [1, 2], "JSON object"),
@@ -44,8 +61,12 @@ BAD_BODIES = [
     ("deploy", {"base_model": "../outside"}, "base_model"),
     ("deploy", {"base_model": "/abs/path"}, "base_model"),
     ("deploy", {"base_model": BASE_MODEL, "readiness_timeout_s": 0}, "readiness_timeout_s"),
+    ("deploy", {"base_model": BASE_MODEL, "readiness_timeout_s": "10"}, "readiness_timeout_s"),
     ("deploy", {"base_model": BASE_MODEL, "version": "no spaces allowed"}, "version"),
     ("deploy", {"base_model": BASE_MODEL, "adapter_source": ""}, "adapter_source"),
+    ("deploy", {"base_model": "model-cache/" + "x" * 256}, "base_model"),
+    ("deploy", {"base_model": "model-cache/a\x00b"}, "base_model"),
+    ("deploy", {"base_model": BASE_MODEL, "adapter_source": "a/" * 600}, "adapter_source"),
 ]
 
 
@@ -53,7 +74,7 @@ BAD_BODIES = [
 def test_bad_body_is_400_naming_the_field_and_starts_nothing(host: HostProcess, route, body, named) -> None:
     before = len(instances(host))
     reply = start(host, route, body)
-    assert reply.status_code == 400
+    assert reply.status_code == 400, reply.text
     assert named in reply.json()["error"]["message"]
     assert len(instances(host)) == before
 
@@ -61,24 +82,79 @@ def test_bad_body_is_400_naming_the_field_and_starts_nothing(host: HostProcess, 
 def test_invalid_json_is_400_and_starts_nothing(host: HostProcess) -> None:
     before = len(instances(host))
     for route in ("provision", "deploy"):
-        reply = httpx.post(host.url(f"/api/{route}"), content=b"{not json", headers={"x-functions-key": "test-key"})
+        reply = post_raw(host, route, b"{not json", None)
         assert reply.status_code == 400 and "not valid JSON" in reply.json()["error"]["message"]
     assert len(instances(host)) == before
+
+
+def test_json_nested_too_deeply_is_400_naming_the_body(host: HostProcess) -> None:
+    nested = b'{"base_model": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    reply = post_raw(host, "deploy", nested, "application/json")
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"]["fields"][0]["field"] == "body"
+    assert "nested too deeply" in reply.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_by_its_content_type_is_415_and_starts_nothing(host: HostProcess,
+                                                                               content_type: str) -> None:
+    before = len(instances(host))
+    for route in ("provision", "deploy"):
+        reply = post_raw(host, route, json.dumps({"app_name": "typed"}).encode(), content_type)
+        assert reply.status_code == 415, reply.text
+        assert "Content-Type: application/json" in reply.json()["error"]["message"]
+    assert len(instances(host)) == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json", None])
+def test_json_content_types_and_none_are_read_as_json(host: HostProcess, content_type: str | None) -> None:
+    reply = post_raw(host, "deploy", b"{}", content_type)
+    assert reply.status_code == 400 and "base_model" in reply.json()["error"]["message"]  # parsed, then validated
+
+
+def test_a_body_over_the_size_limit_is_413_at_once_and_the_host_keeps_answering(host: HostProcess) -> None:
+    body = json.dumps({"app_name": "big", "base_model": BASE_MODEL, "adapter_source": "a/" * 2_000_000}).encode()
+    reply = post_raw(host, "deploy", body, "application/json")
+    assert reply.status_code == 413, reply.text[:300]
+    assert "larger than" in reply.json()["error"]["message"]
+    assert status_of_unknown(host).status_code == 404
+
+
+def test_a_huge_bad_value_is_quoted_only_by_a_bounded_prefix_in_the_answer_and_the_log(host: HostProcess) -> None:
+    body = {"base_model": "../" + "x" * 1000, "y" * 500_000: 1}
+    reply = start(host, "deploy", body)
+    assert reply.status_code == 400
+    assert len(reply.content) < 2_000, len(reply.content)
+    assert "x" * 100 not in reply.text and "y" * 100 not in reply.text
+    assert "x" * 100 not in host.logs() and "y" * 100 not in host.logs()
 
 
 @pytest.mark.parametrize("headers", [{}, {"x-functions-key": "wrong"}])
 def test_missing_or_wrong_function_key_is_401_and_starts_nothing(host: HostProcess, headers) -> None:
     before = len(instances(host))
     for route in ("provision", "deploy"):
-        reply = httpx.post(host.url(f"/api/{route}"), json={"base_model": BASE_MODEL}, headers=headers)
+        reply = httpx.post(host.url(f"/api/{route}"), json={"base_model": BASE_MODEL}, headers=headers,
+                           timeout=HTTP_TIMEOUT)
         assert reply.status_code == 401
-    assert httpx.get(host.url("/api/status/anything"), headers=headers).status_code == 401
+    assert httpx.get(host.url("/api/status/anything"), headers=headers, timeout=HTTP_TIMEOUT).status_code == 401
     assert len(instances(host)) == before
 
 
+def status_of_unknown(host: HostProcess) -> httpx.Response:
+    return httpx.get(host.url("/api/status/no-such-instance"), params={"code": "test-key"}, timeout=HTTP_TIMEOUT)
+
+
 def test_status_of_unknown_instance_is_404(host: HostProcess) -> None:
-    reply = httpx.get(host.url("/api/status/no-such-instance"), params={"code": "test-key"})
+    reply = status_of_unknown(host)
     assert reply.status_code == 404 and "no-such-instance" in reply.json()["error"]["message"]
+
+
+def test_status_times_are_iso_8601_as_the_durable_api_writes_them(host: HostProcess) -> None:
+    finished = run(host, "provision", {"app_name": "timed"})
+    ours, durable = status(host, finished["instanceId"]), durable_status(host, finished["instanceId"])
+    for name in ("createdTime", "lastUpdatedTime"):
+        assert ISO_UTC.match(ours[name]), ours[name]
+        assert ours[name] == durable[name]
 
 
 MISSING_ON_TARGET = [
@@ -89,19 +165,42 @@ MISSING_ON_TARGET = [
      {"adapter_source": "no LoRA"}),
     ({"app_name": "never-made", "base_model": "model-cache/x", "adapter_source": "models/none"},
      {"app_name": "not provisioned", "base_model": "no base model", "adapter_source": "no LoRA"}),
+    ({"app_name": "checked", "base_model": "model-cache/linked-out"}, {"base_model": "outside the share"}),
+    ({"app_name": "checked", "base_model": BASE_MODEL, "adapter_source": "models/linked-out"},
+     {"adapter_source": "outside the share"}),
+    ({"app_name": "checked", "base_model": BASE_MODEL, "adapter_source": "models/one-file-linked-out"},
+     {"adapter_source": "outside the share"}),
 ]
 
 
+@pytest.fixture(scope="module")
+def links_out_of_the_share(local_root: Path) -> None:
+    """A base model and an adapter that are links out of the share, and an adapter with one file linked out."""
+    share, outside = local_root / "share", local_root / "outside"
+    shutil.copytree(share / BASE_MODEL, outside / "base")
+    shutil.copytree(share / paths.TRAINING_ADAPTER, outside / "adapter")
+    (share / "model-cache" / "linked-out").symlink_to(outside / "base")
+    (share / "models" / "linked-out").symlink_to(outside / "adapter")
+    partly = share / "models" / "one-file-linked-out"
+    shutil.copytree(share / paths.TRAINING_ADAPTER, partly)
+    (partly / "adapter_model.safetensors").unlink()
+    (partly / "adapter_model.safetensors").symlink_to(outside / "adapter" / "adapter_model.safetensors")
+
+
+@pytest.mark.usefixtures("links_out_of_the_share")
 @pytest.mark.parametrize(("body", "expected"), MISSING_ON_TARGET)
-def test_deploy_naming_what_the_target_lacks_is_400_and_starts_nothing(host: HostProcess, body, expected) -> None:
+def test_deploy_naming_what_the_target_lacks_is_400_and_starts_nothing(host: HostProcess, local_root: Path, body,
+                                                                       expected) -> None:
     assert run(host, "provision", {"app_name": "checked"})["runtimeStatus"] == "Completed"
     before = len(instances(host))
+    snapshots = sorted((local_root / "share" / paths.ADAPTER_VERSIONS).glob("*"))
     reply = start(host, "deploy", body)
     assert reply.status_code == 400, reply.text
     fields = {item["field"]: item["message"] for item in reply.json()["error"]["fields"]}
     assert fields.keys() == expected.keys()
     assert all(words in fields[name] for name, words in expected.items()), fields
     assert len(instances(host)) == before
+    assert sorted((local_root / "share" / paths.ADAPTER_VERSIONS).glob("*")) == snapshots  # no snapshot begun
 
 
 def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> None:
@@ -117,10 +216,11 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
     assert record["endpoint"] == endpoint and record["revision"] == "chat-one--1"
     synced = root / "share" / "inference" / "inference_container"
     assert record["code_hash"] == digest(manifest_of_directory(SERVER_SOURCE)) == digest(manifest_of_directory(synced))
-    current = json.loads((root / "share" / "serving" / "current.json").read_text())
+    current = json.loads((root / "share" / paths.current_record("chat-one")).read_text())
     assert current["version"] == record["version"] and current["code_hash"] == record["code_hash"]
 
-    client = OpenAI(base_url=f"{endpoint}/v1", api_key=AppFiles(root / "apps" / "chat-one").ensure_api_key())
+    client = OpenAI(base_url=f"{endpoint}/v1", api_key=AppFiles(root / "apps" / "chat-one").ensure_api_key(),
+                    timeout=120)
     models = {m.id: getattr(m, "parent", None) for m in client.models.list()}
     assert models[record["version"]] == "tiny-chat"
     reply = client.chat.completions.create(
@@ -131,7 +231,7 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
 
     first = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL}).json()["id"]
     concurrent = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})
-    assert concurrent.status_code == 409 and concurrent.json()["error"]["instanceId"] == first
+    assert concurrent.status_code == 409 and concurrent.json()["error"]["instanceId"] == first == "deploy_chat-one"
     again = wait_for(host, first)["output"]
     assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
     assert again["revision"] == "chat-one--2" and again["version"] == record["version"]
@@ -141,3 +241,37 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
     rolled_back = run(host, "deploy", body)
     assert rolled_back["runtimeStatus"] == "Completed", rolled_back
     assert rolled_back["output"]["revision"] == "chat-one--3" and rolled_back["output"]["version"] == record["version"]
+
+
+def test_deploys_of_one_app_sent_at_the_same_instant_start_one(host: HostProcess, local_root: Path) -> None:
+    assert run(host, "provision", {"app_name": "racer"})["runtimeStatus"] == "Completed"
+    body = {"app_name": "racer", "base_model": BASE_MODEL}
+    senders = 6
+    barrier = threading.Barrier(senders)
+    replies: list[httpx.Response] = []
+
+    def deploy_now() -> None:
+        with httpx.Client(headers={"x-functions-key": host.key or ""}, timeout=HTTP_TIMEOUT) as client:
+            client.get(host.url("/admin/host/status"))  # connected before the barrier: the posts leave together
+            barrier.wait()
+            replies.append(client.post(host.url("/api/deploy"), json=body))
+
+    threads = [threading.Thread(target=deploy_now) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(reply.status_code for reply in replies)
+    assert codes == [202] + [409] * (senders - 1), [reply.text for reply in replies]
+    started = next(reply for reply in replies if reply.status_code == 202).json()["id"]
+    assert started == "deploy_racer"
+    assert {reply.json()["error"]["instanceId"] for reply in replies if reply.status_code == 409} == {started}
+    finished = wait_for(host, started)
+    assert finished["runtimeStatus"] == "Completed", finished
+    assert finished["output"]["revision"] == "racer--1"  # one restart: one deploy ran
+    revisions = sorted(p.name for p in (local_root / "apps" / "racer" / "logs").glob("racer--*.log"))
+    assert revisions == ["racer--1.log"]
+    assert [i["instanceId"] for i in instances(host) if i["name"] == "deploy" and "racer" in i["instanceId"]] == [
+        "deploy_racer"]
+    assert (local_root / "share" / paths.current_record("racer")).is_file()
+    assert not (local_root / "share" / "serving" / "current.json").exists()

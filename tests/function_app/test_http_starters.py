@@ -1,7 +1,10 @@
-"""HTTP starters called in-process with an in-memory Durable client: the 400/404/409 branches in milliseconds."""
+"""HTTP starters called in-process with an in-memory Durable client: the 400/404/409/413/415 branches in
+milliseconds."""
 
 import asyncio
 import json
+import shutil
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +14,10 @@ import pytest
 from activities.create_app import create_app
 from http_api.deploy import start_deploy
 from http_api.provision import start_provision
+from http_api.responses import MAX_BODY_BYTES
 from http_api.status import get_status
-from tests.function_app.durable_client import FakeDurableClient, Status, get, post
+from share_layout import paths
+from tests.function_app.durable_client import FakeDurableClient, Instance, RacingDurableClient, Status, get, post
 from tests.function_app.invoke import client_function, user_function
 
 BASE_MODEL = "model-cache/local/tiny-chat"
@@ -25,15 +30,25 @@ def call(starter: Any, req: func.HttpRequest, client: FakeDurableClient) -> tupl
 
 
 @pytest.fixture
-def client(local_root: Path) -> FakeDurableClient:
-    """A Durable client over a local target where apps `chat` and `chat-two` are provisioned."""
+def share(local_root: Path) -> Path:
+    """The local target's share, where apps `chat` and `chat-two` are provisioned."""
     for app_name in ("chat", "chat-two"):
         user_function(create_app)({"target": "local", "app_name": app_name, "port": None})
+    return local_root / "share"
+
+
+@pytest.fixture
+def client(share: Path) -> FakeDurableClient:
+    """A Durable client over the local target with provisioned apps."""
     return FakeDurableClient()
 
 
-def deploy(client: FakeDurableClient, app_name: str) -> tuple[int, dict[str, Any]]:
-    return call(start_deploy, post("deploy", {"app_name": app_name, "base_model": BASE_MODEL}), client)
+def deploy(client: FakeDurableClient, app_name: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+    return call(start_deploy, post("deploy", {"app_name": app_name, "base_model": BASE_MODEL, **fields}), client)
+
+
+def fields_of(body: dict[str, Any]) -> dict[str, str]:
+    return {item["field"]: item["message"] for item in body["error"]["fields"]}
 
 
 @pytest.mark.parametrize("running", [Status.Pending, Status.Running])
@@ -46,25 +61,41 @@ def test_a_deploy_of_an_app_whose_name_extends_another_does_not_block_it(client,
     assert {instance.input["app_name"] for instance in client.instances.values()} == {"chat", "chat-two"}
 
 
-def test_a_second_deploy_of_the_same_app_is_409_naming_the_running_one_inside_error(client) -> None:
+@pytest.mark.parametrize("live", [Status.Pending, Status.Running, Status.Suspended])
+def test_a_second_deploy_of_the_same_app_is_409_naming_the_running_one_inside_error(client, live) -> None:
     _, first = deploy(client, "chat")
+    client.instances[first["id"]].runtime_status = live
     status, body = deploy(client, "chat")
     assert status == 409
-    assert set(body) == {"error"} and body["error"]["instanceId"] == first["id"]
+    assert set(body) == {"error"} and body["error"]["instanceId"] == first["id"] == "deploy_chat"
     assert first["id"] in body["error"]["message"]
     assert len(client.instances) == 1
 
 
-def test_a_finished_deploy_does_not_block_the_next(client) -> None:
+def test_a_deploy_that_loses_the_race_to_create_is_409_naming_the_winner(share: Path) -> None:
+    winner = {"app_name": "chat", "by": "the other request"}
+    client = RacingDurableClient(winner_input=winner)
+    status, body = deploy(client, "chat")
+    assert status == 409, body
+    assert body["error"]["instanceId"] == "deploy_chat"
+    assert [instance.input for instance in client.instances.values()] == [winner]
+
+
+@pytest.mark.parametrize("finished", [Status.Completed, Status.Failed, Status.Terminated])
+def test_a_finished_deploy_does_not_block_the_next(client, finished) -> None:
     _, first = deploy(client, "chat")
-    client.instances[first["id"]].runtime_status = Status.Completed
-    assert deploy(client, "chat")[0] == 202
+    client.instances[first["id"]].runtime_status = finished
+    status, second = deploy(client, "chat", version="v2")
+    assert status == 202 and second["id"] == first["id"]
+    assert client.instances[first["id"]].input["version"] == "v2"
 
 
 ERRORS = [
     (start_provision, post("provision", {"colour": "red"}), 400),
     (start_deploy, post("deploy", {"base_model": "../outside"}), 400),
     (start_deploy, post("deploy", {"app_name": "never-made", "base_model": BASE_MODEL}), 400),
+    (start_deploy, post("deploy", {"base_model": BASE_MODEL}, content_type="text/plain"), 415),
+    (start_deploy, post("deploy", b"[" * (MAX_BODY_BYTES + 1)), 413),
     (get_status, get("status/nope", {"instanceId": "nope"}), 404),
 ]
 
@@ -83,3 +114,140 @@ def test_the_deploy_job_in_history_carries_the_request_fields_not_the_request(cl
     (instance,) = client.instances.values()
     assert "request" not in instance.input
     assert {key: instance.input[key] for key in body} == body
+
+
+def test_a_body_over_the_size_limit_is_413_before_it_is_parsed(client) -> None:
+    body = json.dumps({"app_name": "chat", "base_model": BASE_MODEL, "adapter_source": "a/" * 2_000_000})
+    status, answer = call(start_deploy, post("deploy", body.encode()), client)
+    assert status == 413 and "larger than" in answer["error"]["message"]
+    assert not client.instances
+
+
+TOO_LONG_OR_BAD = [
+    ("adapter_source", "a/" * 600, "at most 1024 characters"),
+    ("base_model", "model-cache/" + "x" * 256, "at most 255 bytes"),
+    ("adapter_source", "models/" + "é" * 128, "at most 255 bytes"),  # 256 bytes in UTF-8
+    ("base_model", "model-cache/a\x00b", "control characters"),
+    ("adapter_source", "models/\x00", "control characters"),
+    ("version", "v" * 65, "at most 64 characters"),
+    ("app_name", "a" * 33, "at most 32 characters"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), TOO_LONG_OR_BAD)
+def test_a_long_or_bad_path_or_name_is_400_naming_the_field_and_why(client, field, value, reason) -> None:
+    body = {"app_name": "chat", "base_model": BASE_MODEL} | {field: value}
+    status, answer = call(start_deploy, post("deploy", body), client)
+    assert status == 400, answer
+    assert reason in fields_of(answer)[field]
+    assert not client.instances
+
+
+def test_json_nested_too_deeply_is_400_naming_the_body(client) -> None:
+    nested = b'{"app_name": "chat", "base_model": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, body = call(start_deploy, post("deploy", nested), client)
+    assert status == 400 and "nested too deeply" in fields_of(body)["body"]
+    assert not client.instances
+
+
+def test_a_huge_bad_value_is_quoted_in_the_answer_only_by_a_bounded_prefix(client) -> None:
+    unknown = "y" * 500_000
+    status, body = call(start_deploy, post("deploy", {"base_model": "../" + "x" * 1000, unknown: 1}), client)
+    assert status == 400
+    text = json.dumps(body)
+    assert len(text) < 2_000, len(text)
+    assert "x" * 100 not in text and "y" * 100 not in text
+    assert "'../xxxxx" in fields_of(body)["base_model"] and "…" in fields_of(body)["base_model"]
+
+
+STRICT_TYPES = [
+    (start_provision, "provision", {"port": "8080"}, "port", "valid integer"),
+    (start_provision, "provision", {"port": True}, "port", "valid integer"),
+    (start_provision, "provision", {"port": 8080.0}, "port", "valid integer"),
+    (start_deploy, "deploy", {"app_name": "chat", "base_model": BASE_MODEL, "readiness_timeout_s": "10"},
+     "readiness_timeout_s", "valid integer"),
+    (start_deploy, "deploy", {"app_name": "chat", "base_model": BASE_MODEL, "version": 7}, "version", "valid string"),
+]
+
+
+@pytest.mark.parametrize(("trigger", "route", "body", "field", "reason"), STRICT_TYPES)
+def test_values_of_the_wrong_json_type_are_not_coerced(client, trigger, route, body, field, reason) -> None:
+    status, answer = call(trigger, post(route, body), client)
+    assert status == 400, answer
+    assert reason in fields_of(answer)[field] and "1024" not in fields_of(answer)[field]
+    assert not client.instances
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x"])
+def test_a_body_that_is_not_json_by_its_content_type_is_415(client, content_type) -> None:
+    for trigger, route in ((start_provision, "provision"), (start_deploy, "deploy")):
+        status, body = call(trigger, post(route, {"app_name": "chat", "base_model": BASE_MODEL}, content_type), client)
+        assert status == 415 and "application/json" in body["error"]["message"]
+    assert not client.instances
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON",
+                                          "application/merge-patch+json", None])
+def test_json_content_types_and_none_are_accepted(client, content_type) -> None:
+    status, body = call(start_deploy, post("deploy", {"app_name": "chat", "base_model": BASE_MODEL}, content_type),
+                        client)
+    assert status == 202, body
+
+
+def _outside_copy(share: Path, relative: str) -> Path:
+    """A copy of a share file or folder outside the share."""
+    outside = share.parent / "outside" / Path(relative).name
+    outside.parent.mkdir(exist_ok=True)
+    source = share / relative
+    if source.is_dir():
+        shutil.copytree(source, outside)
+    else:
+        shutil.copy(source, outside)
+    return outside
+
+
+def _link_out(share: Path, relative: str) -> None:
+    """Replace a share file or folder by a symbolic link to a copy of it outside the share."""
+    outside = _outside_copy(share, relative)
+    place = share / relative
+    shutil.rmtree(place) if place.is_dir() else place.unlink()
+    place.symlink_to(outside)
+
+
+LINKED_OUT = [
+    (paths.TRAINING_ADAPTER, "adapter_source"),
+    (BASE_MODEL, "base_model"),
+    (f"{paths.TRAINING_ADAPTER}/adapter_config.json", "adapter_source"),
+    (f"{BASE_MODEL}/config.json", "base_model"),
+    (f"{paths.TRAINING_ADAPTER}/adapter_model.safetensors", "adapter_source"),  # one file of the adapter
+]
+
+
+@pytest.mark.parametrize(("relative", "field"), LINKED_OUT)
+def test_a_symbolic_link_out_of_the_share_is_400_naming_the_field(client, share: Path, relative, field) -> None:
+    _link_out(share, relative)
+    status, body = deploy(client, "chat")
+    assert status == 400, body
+    assert "outside the share" in fields_of(body)[field]
+    assert not client.instances
+
+
+def test_a_link_to_another_place_inside_the_share_is_fine(client, share: Path) -> None:
+    adapter = share / paths.TRAINING_ADAPTER
+    kept = share / "models" / "kept.safetensors"
+    (adapter / "adapter_model.safetensors").rename(kept)
+    (adapter / "adapter_model.safetensors").symlink_to(kept)
+    assert deploy(client, "chat")[0] == 202
+
+
+@pytest.mark.parametrize("created", [
+    datetime(2026, 11, 25, 20, 46, 0, 710319, tzinfo=UTC),
+    datetime(2026, 11, 25, 22, 46, 0, 710319, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2026, 11, 25, 20, 46, 0, 710319),  # naive: the SDK's times are UTC
+])
+def test_status_times_are_iso_8601_utc_as_the_durable_api_writes_them(client, created: datetime) -> None:
+    client.instances["x"] = Instance("x", "deploy", {}, Status.Running, created_time=created, last_updated_time=created)
+    status, body = call(get_status, get("status/x", {"instanceId": "x"}), client)
+    assert status == 200
+    assert body["createdTime"] == body["lastUpdatedTime"] == "2026-11-25T20:46:00.710319Z"

@@ -1,11 +1,13 @@
 """Provision and deploy orchestrators replayed through the Durable SDK's own handle on virtual time."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from devtools.devhost.testing import run_orchestrator
 from orchestrations.deploy import deploy
+from orchestrations.policies import failure_reason
 from orchestrations.provision import provision
 
 OUTPUTS = {
@@ -34,7 +36,7 @@ def deploy_fakes(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any],
                                        "files_copied": 2},
         "restart_revision": lambda _p: {"revision": "app-one--7", "endpoint": "http://127.0.0.1:9000"},
         "check_readiness": probes({"ready": False, "detail": "loading"}, {"ready": True, "detail": "ready"}),
-        "record_deployment": lambda _p: "serving/current.json",
+        "record_deployment": lambda _p: "serving/apps/app-one/current.json",
     }
     return fakes | overrides
 
@@ -108,6 +110,23 @@ def test_an_activity_failing_fails_the_deploy_naming_the_step(tmp_path: Path) ->
     assert result.status == "Failed"
     assert "step 'snapshot_adapter' failed" in result.output and "no LoRA adapter at 'models/x'" in result.output
     assert "restart_revision" not in [name for name, _ in result.calls]
+
+
+def test_a_failed_step_says_what_failed_and_what_to_do_without_the_host_s_source_location(tmp_path: Path) -> None:
+    def missing_adapter(_payload: Any) -> Any:
+        raise FileNotFoundError("no LoRA adapter at 'models/x' on the share")
+
+    result = run_orchestrator(deploy, DEPLOY_INPUT, deploy_fakes(snapshot_adapter=missing_adapter), tmp_path)
+    assert result.status == "Failed"
+    assert "step 'snapshot_adapter' failed: no LoRA adapter at 'models/x' on the share;" in result.output
+    assert "send the request again" in result.output
+    assert __file__ not in result.output and ".py" not in result.output and "FileNotFoundError" not in result.output
+
+
+def test_the_extension_s_failure_details_are_reduced_to_the_worker_s_message() -> None:
+    details = json.dumps({"Message": "Exception: ValueError: no base model", "StackTrace": '  File "/a.py", line 3'})
+    reason = failure_reason(Exception(f"Activity function 'restart_revision' failed:  \n {details}"))
+    assert reason == "no base model"
 
 
 def test_retries_are_exhausted_after_three_attempts_then_the_deploy_fails(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from activities.snapshot_adapter import snapshot_adapter
 from share_layout import paths
+from targets.local.share import LocalShare
 from tests.function_app.invoke import user_function
 
 snapshot = user_function(snapshot_adapter)
@@ -66,3 +67,40 @@ def test_an_input_with_a_field_since_removed_is_still_accepted(local_root: Path)
 def test_missing_adapter_is_a_clear_error(local_root: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no LoRA adapter at 'models/none'"):
         snapshot(request(source="models/none"))
+
+
+def _leftovers(share: Path) -> list[str]:
+    """Every folder under serving/adapters and serving/staging, share-relative."""
+    return sorted(str(p.relative_to(share)) for folder in ("serving/adapters", "serving/staging")
+                  for p in (share / folder).glob("*"))
+
+
+def test_a_file_linked_out_of_the_share_is_refused_before_it_is_read_and_leaves_nothing(local_root: Path) -> None:
+    share = local_root / "share"
+    outside = local_root / "outside.safetensors"
+    weights = share / SOURCE / "adapter_model.safetensors"
+    weights.rename(outside)
+    weights.symlink_to(outside)
+    with pytest.raises(ValueError, match="outside the share"):
+        snapshot(request())
+    assert _leftovers(share) == []
+
+
+def test_a_copy_that_fails_half_way_leaves_no_version_folder(local_root: Path, monkeypatch) -> None:
+    share = local_root / "share"
+    written: list[str] = []
+    real_write = LocalShare.write_bytes
+
+    def fail_on_second_file(self: LocalShare, path: str, data: bytes) -> None:
+        written.append(path)
+        if len(written) == 2:
+            raise OSError("disk full")
+        real_write(self, path, data)
+
+    monkeypatch.setattr(LocalShare, "write_bytes", fail_on_second_file)
+    with pytest.raises(OSError, match="disk full"):
+        snapshot(request(version="v4"))
+    assert len(written) == 2 and _leftovers(share) == []
+    monkeypatch.undo()
+    assert snapshot(request(version="v4"))["files_copied"] > 0
+    assert _leftovers(share) == ["serving/adapters/v4"]

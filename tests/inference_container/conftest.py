@@ -15,6 +15,7 @@ from devtools.child_process import start_server as start_inference_server
 from devtools.tiny_model import TinyModelPaths
 
 API_KEY = "test-key-5f1c0e9a"
+REVISION = "tiny-chat--7"
 READY_TIMEOUT_SECONDS = 180.0
 
 
@@ -71,10 +72,11 @@ def stop_server(server: RunningServer) -> None:
 
 @pytest.fixture(scope="session")
 def server(tiny_share: TinyModelPaths, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """The shared server: base + adapter, API key required, merge cache enabled, batch of 32."""
+    """The shared server: base + adapter, API key required, merge cache enabled, batch of 32, revision set."""
     workdir = tmp_path_factory.mktemp("server")
     running = start_server(workdir / "server.log", tiny_share, API_KEY,
-                           MERGED_CACHE_DIR=str(workdir / "merged"), MAX_BATCH_SIZE="32")
+                           MERGED_CACHE_DIR=str(workdir / "merged"), MAX_BATCH_SIZE="32",
+                           CONTAINER_APP_REVISION=REVISION)
     yield running
     stop_server(running)
 

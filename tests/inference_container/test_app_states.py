@@ -28,7 +28,7 @@ def settings(tiny_share: TinyModelPaths) -> Settings:
 
 def test_health_answers_while_loading(settings: Settings) -> None:
     response = _get_without_lifespan(settings, "/health")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "revision": None}
 
 
 def test_ready_is_503_while_loading(settings: Settings) -> None:

@@ -4,7 +4,7 @@ import httpx
 import openai
 import pytest
 
-from tests.inference_container.conftest import API_KEY, RunningServer
+from tests.inference_container.conftest import API_KEY, REVISION, RunningServer
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +35,9 @@ def test_probes_need_no_key(server: RunningServer, path: str) -> None:
     assert httpx.get(f"{server.base_url}{path}", timeout=10).status_code == 200
 
 
-def test_health_body(server: RunningServer) -> None:
-    assert httpx.get(f"{server.base_url}/health", timeout=10).json() == {"status": "ok"}
+def test_probes_report_the_revision_the_platform_gave_the_container(server: RunningServer) -> None:
+    assert httpx.get(f"{server.base_url}/health", timeout=10).json() == {"status": "ok", "revision": REVISION}
+    assert httpx.get(f"{server.base_url}/ready", timeout=10).json() == {"status": "ready", "revision": REVISION}
 
 
 def test_key_never_appears_in_the_log(server: RunningServer, client: openai.OpenAI, base_model: str) -> None:

@@ -147,7 +147,7 @@ def test_server_still_healthy_after_bad_input(server: RunningServer, client: ope
                                               base_model: str) -> None:
     _post(server, "chat/completions", {"model": "tiny-chat", "messages": []})
     httpx.post(f"{server.base_url}/v1/completions", content=b"\xff\xfe", headers=server.headers(), timeout=30)
-    assert httpx.get(f"{server.base_url}/health", timeout=10).json() == {"status": "ok"}
+    assert httpx.get(f"{server.base_url}/health", timeout=10).json()["status"] == "ok"
     assert httpx.get(f"{server.base_url}/ready", timeout=10).status_code == 200
     reply = client.chat.completions.create(model=base_model, messages=USER, max_tokens=2)  # type: ignore[arg-type]
     assert reply.choices[0].finish_reason in {"stop", "length"}

@@ -1,11 +1,14 @@
 """The local container app: a supervised inference-server process on the share, restarted like a revision."""
 
+import json
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,7 @@ from payloads.steps import ReadinessResult
 from service_settings import get_settings
 from share_layout import paths
 from targets.local import LocalTarget, local_target
+from targets.local.app_files import SupervisorState
 from targets.local.process_control import launch_supervisor, stop_all, supervisor_pid, supervisors_under
 
 BASE_MODEL = "model-cache/local/tiny-chat"
@@ -149,3 +153,30 @@ def test_provision_refuses_a_port_another_app_has_or_another_process_holds(targe
             target.apps.create_app("app-eight", busy)
     assert not target.apps.is_provisioned("app-eight")  # nothing written for a refused app
     assert target.apps.create_app("app-seven", taken).ACA_APP_ENDPOINT.endswith(f":{taken}")  # its own port
+
+
+def test_a_ready_answer_from_another_server_on_the_port_is_not_readiness(target: LocalTarget) -> None:
+    endpoint = target.apps.create_app("app-nine", None).ACA_APP_ENDPOINT
+    port = int(endpoint.rsplit(":", 1)[1])
+    answers = {"/ready": {"status": "ready", "revision": "other-app--3"}}
+
+    class Impostor(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(answers.get(self.path, {})).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", port), Impostor) as impostor:
+        threading.Thread(target=impostor.serve_forever, daemon=True).start()
+        files = target.apps.files("app-nine")
+        files.write_state(SupervisorState(revision="app-nine--1", pid=os.getpid(), status="running"))
+        probe = target.apps.probe("app-nine", "app-nine--1")
+        assert not probe.ready and "answered by other-app--3" in probe.detail
+        answers["/ready"] = {"status": "ready", "revision": "app-nine--1"}
+        assert target.apps.probe("app-nine", "app-nine--1").ready
+        impostor.shutdown()

@@ -127,10 +127,39 @@ def check_job(job: dict) -> str:
     return "done" if calls >= job["done_after"] else "running"
 
 
+def wait_for_file(path: Path, timeout: float) -> bool:
+    """Wait until `path` exists (a test creates it to release the waiter); False at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @app.activity_trigger(input_name="job")
 async def slow_step(job: dict) -> str:
-    """An async activity that records each start in a file, then takes a while."""
+    """An async activity that records each start in a file, then waits until the test releases it (if asked to)."""
     with Path(job["attempts_file"]).open("a") as attempts:
         attempts.write("started\n")
-    time.sleep(job["sleep_seconds"])
+    if job.get("release_file"):
+        wait_for_file(Path(job["release_file"]), timeout=300)
     return "slow step"
+
+
+@app.route(route="blocking/thread", methods=["POST"])
+def block_in_a_thread(req: func.HttpRequest) -> func.HttpResponse:
+    """A synchronous function (run in a worker thread) that marks its start, then does not return for minutes."""
+    job = req.get_json()
+    Path(job["started_file"]).write_text("started")
+    wait_for_file(Path(job["release_file"]), timeout=600)
+    return func.HttpResponse("released")
+
+
+@app.route(route="blocking/loop", methods=["POST"])
+async def block_the_event_loop(req: func.HttpRequest) -> func.HttpResponse:
+    """An async function that blocks the host's event loop itself: marks its start, then does not return for minutes."""
+    job = req.get_json()
+    Path(job["started_file"]).write_text("started")
+    wait_for_file(Path(job["release_file"]), timeout=600)
+    return func.HttpResponse("released")
