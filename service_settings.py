@@ -26,6 +26,54 @@ class ServiceSettings(BaseSettings):
         default=None, description="Python interpreter that runs the local inference server (default: this one)."
     )
 
+    azure_storage_account: str | None = Field(
+        default=None,
+        description="Azure target: the storage account holding the file share (provision's STORAGE_ACCOUNT_NAME).",
+    )
+    azure_file_share: str | None = Field(
+        default=None, description="Azure target: the file share's name (provision's FILE_SHARE_NAME)."
+    )
+    azure_storage_endpoint_suffix: str = Field(
+        default="file.core.windows.net",
+        description="Azure target: DNS suffix of the Files endpoint https://<account>.<suffix> (other clouds differ).",
+    )
+    azure_files_endpoint: str | None = Field(
+        default=None,
+        description="Azure target: the Files account URL, overriding account and suffix; an IP or localhost host is "
+        "path style, https://127.0.0.1:<port>/<account> (the simulated Files service in tests).",
+    )
+    azure_storage_retry_total: int = Field(
+        default=3, ge=0, le=20, description="Azure Files: retries per request on 408/5xx and connection errors."
+    )
+    azure_storage_retry_backoff_seconds: int = Field(
+        default=15, ge=0, description="Azure Files: wait before the first retry (the SDK's default; jitter is 1/5)."
+    )
+    azure_storage_retry_increment_base: int = Field(
+        default=3, ge=0, description="Azure Files: retry n waits backoff + base**n seconds (the SDK's default)."
+    )
+    azure_files_max_concurrency: int = Field(
+        default=8, ge=1, le=32, description="Azure Files: parallel requests for listing, uploads and ranged downloads."
+    )
+    azure_subscription_id: str | None = Field(
+        default=None, description="Azure target: the subscription of the container app (provision's SUBSCRIPTION_ID)."
+    )
+    azure_resource_group: str | None = Field(
+        default=None,
+        description="Azure target: the resource group of the container app (provision's RESOURCE_GROUP_NAME).",
+    )
+    azure_resource_manager_endpoint: str = Field(
+        default="https://management.azure.com",
+        description="Azure target: the ARM base URL (public cloud by default; the simulated ARM in tests).",
+    )
+    azure_resource_manager_audience: str = Field(
+        default="https://management.azure.com",
+        description="Azure target: the audience of ARM tokens (the scope is <audience>/.default; other clouds differ).",
+    )
+    azure_inference_image: str | None = Field(
+        default=None,
+        description="Azure target: the inference image a deploy rolls the app onto; unset keeps the app's image.",
+    )
+
     @property
     def share_dir(self) -> Path:
         """The directory that plays the Azure Files share for the local target."""

@@ -1,0 +1,101 @@
+"""Pytest fixtures for simulated Azure (load with `pytest_plugins`): the identity endpoint and Azure Files over HTTPS.
+
+The environment is set the way Azure sets it for an App Service managed identity (IDENTITY_ENDPOINT, IDENTITY_HEADER),
+so DefaultAzureCredential reaches its managed-identity credential unmodified: the variables that would configure an
+earlier credential in its chain (service principal, workload identity) or another managed-identity flavour are
+removed. Clients trust the loopback CA through REQUESTS_CA_BUNDLE and SSL_CERT_FILE, with TLS verification on.
+"""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service_settings import get_settings
+from targets.azure.clients import arm_container_apps_client, default_credential, share_client
+from tests.simulators.azure_files import DEFAULT_ACCOUNT, AzureFilesApp
+from tests.simulators.container_apps import ContainerAppsApp
+from tests.simulators.https_server import HttpsSimulator
+from tests.simulators.identity import TOKEN_PATH, ManagedIdentityApp, TokenRegistry
+from tests.simulators.simulated_azure import (
+    ENVIRONMENT_STORAGE,
+    RESOURCE_GROUP,
+    SHARE_NAME,
+    SUBSCRIPTION_ID,
+    SimulatedAzure,
+    SimulatedContainerApps,
+)
+from tests.simulators.tls import LoopbackCA, make_loopback_ca
+
+OTHER_CREDENTIAL_ENV = (
+    "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_TOKEN_CREDENTIALS", "AZURE_AUTHORITY_HOST", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
+    "IDENTITY_SERVER_THUMBPRINT", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def loopback_ca(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCA:
+    """One test CA for the session."""
+    return make_loopback_ca(tmp_path_factory.mktemp("loopback-ca"))
+
+
+@pytest.fixture
+def simulated_azure(
+    loopback_ca: LoopbackCA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SimulatedAzure]:
+    """Identity endpoint + Azure Files simulators, the environment pointing at them, and the share created."""
+    tokens = TokenRegistry()
+    secret = secrets.token_urlsafe(16)
+    files_app = AzureFilesApp(tmp_path / "storage", tokens)
+    with (
+        HttpsSimulator(ManagedIdentityApp(tokens, secret), loopback_ca) as identity,
+        HttpsSimulator(files_app, loopback_ca) as files,
+    ):
+        for name in OTHER_CREDENTIAL_ENV:
+            monkeypatch.delenv(name, raising=False)
+        environment = {
+            "IDENTITY_ENDPOINT": f"{identity.url}{TOKEN_PATH}",
+            "IDENTITY_HEADER": secret,
+            "REQUESTS_CA_BUNDLE": str(loopback_ca.bundle),
+            "SSL_CERT_FILE": str(loopback_ca.bundle),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "AZURE_FILES_ENDPOINT": f"{files.url}/{DEFAULT_ACCOUNT}",
+            "AZURE_FILE_SHARE": SHARE_NAME,
+            "AZURE_STORAGE_RETRY_TOTAL": "10",
+            "AZURE_STORAGE_RETRY_BACKOFF_SECONDS": "0",
+            "AZURE_STORAGE_RETRY_INCREMENT_BASE": "0",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        default_credential.cache_clear()
+        share_client(get_settings()).create_share()  # what provisioning does
+        yield SimulatedAzure(tokens, identity, files, files_app)
+    get_settings.cache_clear()
+    default_credential.cache_clear()
+
+
+@pytest.fixture
+def simulated_container_apps(
+    simulated_azure: SimulatedAzure, loopback_ca: LoopbackCA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SimulatedContainerApps]:
+    """Container Apps (ARM over HTTPS) whose environment storage is the simulated share; settings point at it.
+
+    Leaving the fixture stops every app process the simulator started.
+    """
+    storages = {ENVIRONMENT_STORAGE: simulated_azure.share_dir}
+    with (
+        ContainerAppsApp(simulated_azure.tokens, SUBSCRIPTION_ID, storages, tmp_path / "container-apps") as service,
+        HttpsSimulator(service, loopback_ca) as arm,
+    ):
+        monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION_ID)
+        monkeypatch.setenv("AZURE_RESOURCE_GROUP", RESOURCE_GROUP)
+        monkeypatch.setenv("AZURE_RESOURCE_MANAGER_ENDPOINT", arm.url)
+        get_settings.cache_clear()
+        arm_container_apps_client.cache_clear()
+        yield SimulatedContainerApps(simulated_azure, arm, service)
+    get_settings.cache_clear()
+    arm_container_apps_client.cache_clear()

@@ -1,0 +1,211 @@
+"""The Container Apps simulator: the Microsoft.App REST operations the Azure target uses, api-version 2026-07-01.
+
+Every request needs `Authorization: Bearer <token for https://management.azure.com>` from the identity simulator's
+registry (401 otherwise) and `api-version=2026-07-01`. Simulated: containerApps GET, PUT (201/200 + Azure-AsyncOperation
++ Retry-After), PATCH (202 + Location + Azure-AsyncOperation + Retry-After), listSecrets; revisions list (no $filter),
+get, restart (200, not an LRO); replicas list; the operation status and result endpoints the SDK polls. Anything
+else is a 400 NotSimulated naming the request, so an unexpected call shows. Use as a context manager: leaving it
+stops every process it started.
+"""
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from targets.local.ports import free_port
+from tests.simulators.container_apps.controller import Controller
+from tests.simulators.container_apps.replies import API_VERSION, ArmError, error_reply, json_reply, not_found
+from tests.simulators.container_apps.resources import (
+    AppRecord,
+    Operation,
+    ReplicaView,
+    RevisionRecord,
+    operation_url,
+)
+from tests.simulators.container_apps.writes import apply, merge_patch, request_document
+from tests.simulators.https_server import Request, Response
+from tests.simulators.identity import TokenRegistry
+
+ARM_AUDIENCE = "https://management.azure.com"
+APP = (r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+       r"/providers/Microsoft\.App/containerApps/(?P<app>[^/]+)")
+REVISION = APP + r"/revisions/(?P<rev>[^/]+)"
+OPERATIONS = r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.App/locations/[^/]+/"
+Handler = Callable[[Request, "re.Match[str]"], Response]
+
+
+class ContainerAppsApp:
+    """Container apps of one subscription, their Azure Files volumes being the directories in `storages`."""
+
+    def __init__(self, tokens: TokenRegistry, subscription: str, storages: dict[str, Path], runtime_dir: Path,
+                 operation_seconds: float = 1.0, retry_after_s: int = 1) -> None:
+        self.tokens = tokens
+        self.subscription = subscription
+        self.operation_seconds = operation_seconds
+        self.retry_after_s = retry_after_s
+        self.apps: dict[tuple[str, str], AppRecord] = {}
+        self.operations: dict[str, tuple[AppRecord, Operation]] = {}
+        self.lock = threading.RLock()
+        self.runtime = Controller(self.lock, self._snapshot, storages, runtime_dir)
+        self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
+            (method, re.compile(pattern + "$", re.IGNORECASE), name, handler)
+            for method, pattern, name, handler in (
+                ("GET", APP, "GetContainerApp", self._get_app),
+                ("PUT", APP, "CreateOrUpdateContainerApp", self._put_app),
+                ("PATCH", APP, "UpdateContainerApp", self._patch_app),
+                ("POST", APP + "/listSecrets", "ListSecrets", self._list_secrets),
+                ("GET", APP + "/revisions", "ListRevisions", self._list_revisions),
+                ("GET", REVISION, "GetRevision", self._get_revision),
+                ("POST", REVISION + "/restart", "RestartRevision", self._restart_revision),
+                ("GET", REVISION + "/replicas", "ListReplicas", self._list_replicas),
+                ("GET", OPERATIONS + r"containerappOperationStatuses/(?P<op>[^/]+)", "GetOperationStatus",
+                 self._operation_status),
+                ("GET", OPERATIONS + r"containerappOperationResults/(?P<op>[^/]+)", "GetOperationResult",
+                 self._operation_result),
+            )
+        ]
+
+    def _snapshot(self) -> list[AppRecord]:
+        with self.lock:
+            return list(self.apps.values())
+
+    def __enter__(self) -> "ContainerAppsApp":
+        self.runtime.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.runtime.close()
+
+    def handle(self, request: Request) -> Response:
+        """Authenticate, route, run; an ArmError becomes its CloudError reply, logged as `<operation>:<code>`."""
+        name = "Authenticate"
+        try:
+            self._authorize(request)
+            name, handler, match = self._route(request)
+            if match["sub"] != self.subscription:
+                raise ArmError(404, "SubscriptionNotFound", f"The subscription '{match['sub']}' could not be found.")
+            with self.lock:
+                return handler(request, match)
+        except ArmError as error:
+            response = self.error(error.status, error.code, error.message)
+            response.operation = f"{name}:{error.code}"
+            return response
+
+    def error(self, status: int, code: str, message: str) -> Response:
+        """An ARM CloudError reply."""
+        return error_reply(status, code, message)
+
+    def _authorize(self, request: Request) -> None:
+        """401 without a valid ARM token (the token is never echoed)."""
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        if not token:
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        if scheme.lower() != "bearer":
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed: only Bearer tokens are accepted.")
+        if reason := self.tokens.rejection(token, ARM_AUDIENCE):
+            code = "ExpiredAuthenticationToken" if "expired" in reason else "InvalidAuthenticationToken"
+            raise ArmError(401, code, reason)
+
+    def _route(self, request: Request) -> tuple[str, Handler, "re.Match[str]"]:
+        if request.query.get("api-version") != API_VERSION:
+            raise ArmError(400, "InvalidApiVersionParameter", f"api-version must be {API_VERSION}")
+        for method, pattern, name, handler in self.routes:
+            if method == request.method and (match := pattern.match(request.path)):
+                if set(request.query) != {"api-version"}:
+                    raise ArmError(400, "NotSimulated", f"query {sorted(request.query)} of {name} is not simulated")
+                return name, handler, match
+        raise ArmError(400, "NotSimulated", f"{request.method} {request.path} is not simulated")
+
+    def _find(self, match: "re.Match[str]") -> AppRecord:
+        app = self.apps.get((match["rg"].lower(), match["app"].lower()))
+        if app is None:
+            raise not_found("containerApps", match["app"], match["rg"])
+        return app
+
+    def _lro_headers(self, request: Request, operation: Operation, location: bool) -> dict[str, str]:
+        base = f"https://{request.header('Host')}"
+        headers = {"Azure-AsyncOperation": operation_url(base, operation, "containerappOperationStatuses"),
+                   "Retry-After": str(self.retry_after_s)}
+        if location:
+            headers["Location"] = operation_url(base, operation, "containerappOperationResults")
+        return headers
+
+    def _get_app(self, request: Request, match: "re.Match[str]") -> Response:
+        return json_reply(200, "GetContainerApp", self._find(match).body())
+
+    def _put_app(self, request: Request, match: "re.Match[str]") -> Response:
+        document = request_document(request.body)
+        key = (match["rg"].lower(), match["app"].lower())
+        existing = self.apps.get(key)
+        app = existing or AppRecord(self.subscription, match["rg"], match["app"], {}, free_port())
+        operation = apply(app, document, existing is None, self.operation_seconds)
+        self.apps[key] = app
+        self.operations[operation.id] = (app, operation)
+        headers = self._lro_headers(request, operation, False)
+        return json_reply(200 if existing else 201, "CreateOrUpdateContainerApp", app.body(), headers)
+
+    def _patch_app(self, request: Request, match: "re.Match[str]") -> Response:
+        app = self._find(match)
+        operation = apply(app, merge_patch(app.document, request_document(request.body)), False,
+                          self.operation_seconds)
+        self.operations[operation.id] = (app, operation)
+        return json_reply(202, "UpdateContainerApp", None, self._lro_headers(request, operation, True))
+
+    def _list_secrets(self, request: Request, match: "re.Match[str]") -> Response:
+        secrets = [{"name": name, "value": value} for name, value in self._find(match).secrets().items()]
+        return json_reply(200, "ListSecrets", {"value": secrets})
+
+    def _list_revisions(self, request: Request, match: "re.Match[str]") -> Response:
+        app = self._find(match)
+        return json_reply(200, "ListRevisions", {"value": [r.body(app.id) for r in app.revisions.values()]})
+
+    def _revision(self, match: "re.Match[str]") -> tuple[AppRecord, RevisionRecord]:
+        app = self._find(match)
+        revision = app.revisions.get(match["rev"])
+        if revision is None:
+            raise not_found(f"containerApps/{app.name}/revisions", match["rev"], app.resource_group)
+        return app, revision
+
+    def _get_revision(self, request: Request, match: "re.Match[str]") -> Response:
+        app, revision = self._revision(match)
+        return json_reply(200, "GetRevision", revision.body(app.id))
+
+    def _restart_revision(self, request: Request, match: "re.Match[str]") -> Response:
+        _, revision = self._revision(match)
+        if not revision.active:
+            raise ArmError(400, "ContainerAppRevisionInactive", f"Revision {revision.name} is inactive: activate it")
+        revision.generation += 1
+        revision.running_state, revision.health_state, revision.provisioning_error = "Processing", "None", None
+        if revision.provisioning_state == "Failed":
+            revision.provisioning_state = "Provisioning"
+        revision.replica = ReplicaView(f"{revision.name}-r{revision.generation}")
+        return json_reply(200, "RestartRevision")
+
+    def _list_replicas(self, request: Request, match: "re.Match[str]") -> Response:
+        app, revision = self._revision(match)
+        container = revision.template["containers"][0]["name"]
+        replicas = [revision.replica.body(f"{app.id}/revisions/{revision.name}", container)] if revision.replica else []
+        return json_reply(200, "ListReplicas", {"value": replicas})
+
+    def _operation(self, match: "re.Match[str]") -> tuple[AppRecord, Operation]:
+        if match["op"] not in self.operations:
+            raise ArmError(404, "OperationNotFound", f"The operation '{match['op']}' was not found.")
+        app, operation = self.operations[match["op"]]
+        app.settle()
+        return app, operation
+
+    def _operation_status(self, request: Request, match: "re.Match[str]") -> Response:
+        _, operation = self._operation(match)
+        headers = {"Retry-After": str(self.retry_after_s)} if operation.status == "InProgress" else {}
+        return json_reply(200, "GetOperationStatus", operation.body(), headers)
+
+    def _operation_result(self, request: Request, match: "re.Match[str]") -> Response:
+        app, operation = self._operation(match)
+        if operation.status == "InProgress":
+            return json_reply(202, "GetOperationResult", None, self._lro_headers(request, operation, True))
+        if operation.status == "Succeeded":
+            return json_reply(200, "GetOperationResult", app.body())
+        error = operation.error or {"code": "Canceled", "message": "The operation was canceled."}
+        return json_reply(400, "GetOperationResult", {"error": error})
