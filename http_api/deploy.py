@@ -19,7 +19,6 @@ from orchestrations import deploy
 from payloads.requests import DeployRequest
 from payloads.steps import DeployJob
 from service_settings import get_settings
-from targets import get_target
 
 bp = df.Blueprint()
 
@@ -69,7 +68,7 @@ async def start_deploy(req: func.HttpRequest, client: df.DurableOrchestrationCli
         request = parse_body(req, DeployRequest)
     except BadRequest as error:
         return refused(error)
-    problems = await asyncio.to_thread(deploy_problems, request, get_target(request.target, get_settings()))
+    problems = await asyncio.to_thread(deploy_problems, request, get_settings())
     if problems:
         return refused(BadRequest.naming("cannot deploy", problems))
     instance_id = deploy_instance_id(request.app_name)

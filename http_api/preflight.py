@@ -2,18 +2,25 @@
 
 What a field names must lie inside the share: a path that leads out of it (through a symbolic link, the folder
 itself or any file in it) is refused here by name, so the snapshot activity, which refuses it too, never meets it.
+A target whose settings are missing (the Azure target without its app settings) is refused naming `target` and the
+missing settings' names.
 """
 
 from collections.abc import Callable
 
 from payloads.requests import DeployRequest, quoted
+from service_settings import ServiceSettings
 from share_layout import paths
 from share_layout.file_share import FileShare
 from share_layout.snapshots import REQUIRED_ADAPTER_FILE, read_snapshot
-from targets.protocol import Target
+from targets import TargetNotConfigured, get_target
 
 BASE_MODEL_FILE = "config.json"
 Problem = dict[str, str]
+HOW_TO_PROVISION = {
+    "local": "POST /api/provision first",
+    "azure": "deploy infra/provision/inference.json by hand (README, Deploy to Azure) and check AZURE_RESOURCE_GROUP",
+}
 
 
 def _on_share(field: str, check: Callable[[], str | None]) -> Problem | None:
@@ -43,12 +50,16 @@ def _adapter(request: DeployRequest, share: FileShare) -> str | None:
     return None
 
 
-def deploy_problems(request: DeployRequest, target: Target) -> list[Problem]:
+def deploy_problems(request: DeployRequest, settings: ServiceSettings) -> list[Problem]:
     """One entry per field that names something missing or unusable on the target (empty when the deploy can start)."""
+    try:
+        target = get_target(request.target, settings)
+    except TargetNotConfigured as error:  # nothing can be checked on a target that cannot be reached
+        return [{"field": "target", "message": str(error)}]
     problems: list[Problem | None] = []
     if not target.apps.is_provisioned(request.app_name):
         problems.append({"field": "app_name", "message": f"app {request.app_name!r} is not provisioned on target "
-                                                         f"{request.target!r}: POST /api/provision first"})
+                                                         f"{request.target!r}: {HOW_TO_PROVISION[request.target]}"})
     problems.append(_on_share("base_model", lambda: _base_model(request, target.share)))
     problems.append(_on_share("adapter_source", lambda: _adapter(request, target.share)))
     return [problem for problem in problems if problem is not None]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from share_layout.paths import TRAINING_ADAPTER
 
-TargetName = Literal["local"]
+TargetName = Literal["local", "azure"]
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_PATH_CHARS = 1024
@@ -46,7 +46,8 @@ class StrictBody(BaseModel):
 class ProvisionRequest(StrictBody):
     """POST /api/provision: create (or update) the share and the container app that serves the model."""
 
-    target: TargetName = Field(default="local", description="Where to provision: the local target.")
+    target: TargetName = Field(default="local", description="Where to provision: 'local' (on 'azure', provision "
+                                   "with infra/provision/inference.json by hand for now).")
     app_name: str = Field(default="finetuned-chat", max_length=32, pattern=APP_NAME_PATTERN)
     port: int | None = Field(default=None, ge=1024, le=65535, description="Local target: port to serve on.")
 
@@ -54,7 +55,8 @@ class ProvisionRequest(StrictBody):
 class DeployRequest(StrictBody):
     """POST /api/deploy: sync the server code and an adapter version to the share, restart, wait until ready."""
 
-    target: TargetName = "local"
+    target: TargetName = Field(default="local", description="Where to deploy: 'local', or 'azure' (the app settings "
+                               "name the subscription, resource group, storage account and share).")
     app_name: str = Field(default="finetuned-chat", max_length=32, pattern=APP_NAME_PATTERN)
     base_model: str = Field(
         max_length=MAX_PATH_CHARS, description="Base model directory inside the share, e.g. model-cache/<org>/<model>."

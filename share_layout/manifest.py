@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 Manifest = dict[str, str]
 
@@ -25,11 +25,15 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_cache_file(relative: PurePath) -> bool:
+    """Bytecode or a tool cache: never synced, and never a reason to delete (a server writes them where it runs)."""
+    return bool(SKIPPED_PARTS.intersection(relative.parts)) or relative.suffix in SKIPPED_SUFFIXES
+
+
 def iter_source_files(root: Path) -> Iterator[Path]:
     """Files under `root` worth syncing: no bytecode or tool caches."""
     for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if path.is_file() and not SKIPPED_PARTS.intersection(relative.parts) and path.suffix not in SKIPPED_SUFFIXES:
+        if path.is_file() and not is_cache_file(path.relative_to(root)):
             yield path
 
 

@@ -9,11 +9,12 @@ The REST listing names only items inside the share and follows no link, so nothi
 
 import hashlib
 from concurrent.futures import Executor
+from pathlib import PurePosixPath
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.fileshare import ShareClient, StorageErrorCode
 
-from share_layout.manifest import Manifest
+from share_layout.manifest import Manifest, is_cache_file
 from targets.azure.share_paths import join
 
 
@@ -66,7 +67,8 @@ def file_md5(share: ShareClient, path: str) -> str | None:
 
 
 def manifest(share: ShareClient, root: str, files: list[str], pool: Executor) -> Manifest:
-    """{path relative to `root`: MD5 hex} of `files`, reading the MD5s in parallel."""
+    """{path relative to `root`: MD5 hex} of `files` (caches left out, as locally), reading the MD5s in parallel."""
     prefix = f"{root}/" if root else ""
+    files = [path for path in files if not is_cache_file(PurePosixPath(path.removeprefix(prefix)))]
     md5s = pool.map(lambda path: file_md5(share, path), files)
     return {path.removeprefix(prefix): md5 for path, md5 in zip(files, md5s, strict=True) if md5 is not None}

@@ -6,6 +6,7 @@ earlier credential in its chain (service principal, workload identity) or anothe
 removed. Clients trust the loopback CA through REQUESTS_CA_BUNDLE and SSL_CERT_FILE, with TLS verification on.
 """
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,3 +100,17 @@ def simulated_container_apps(
         yield SimulatedContainerApps(simulated_azure, arm, service)
     get_settings.cache_clear()
     arm_container_apps_client.cache_clear()
+
+
+SIMULATED_ENV = (
+    "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NO_PROXY", "AZURE_FILES_ENDPOINT",
+    "AZURE_FILE_SHARE", "AZURE_STORAGE_RETRY_TOTAL", "AZURE_STORAGE_RETRY_BACKOFF_SECONDS",
+    "AZURE_STORAGE_RETRY_INCREMENT_BASE", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP",
+    "AZURE_RESOURCE_MANAGER_ENDPOINT",
+)  # fmt: skip
+
+
+@pytest.fixture
+def simulated_azure_env(simulated_container_apps: SimulatedContainerApps) -> dict[str, str]:
+    """The environment the fixtures set, for a child process (the Functions host) to reach the same simulators."""
+    return {name: os.environ[name] for name in SIMULATED_ENV}
