@@ -28,14 +28,14 @@ async def get_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
     status = await client.get_status(instance_id)
     if not status:
         return error_response(404, f"no orchestration with instance id {quoted(instance_id)}")
-    runtime = status.runtime_status.value if status.runtime_status else None
+    failed = status.runtime_status == df.OrchestrationRuntimeStatus.Failed
     body = {
         "instanceId": status.instance_id,
         "name": status.name,
-        "runtimeStatus": runtime,
+        "runtimeStatus": status.runtime_status.value if status.runtime_status else None,
         "customStatus": status.custom_status,
-        "output": status.output if runtime != "Failed" else None,
-        "error": status.output if runtime == "Failed" else None,
+        "output": None if failed else status.output,
+        "error": status.output if failed else None,
         "createdTime": iso_time(status.created_time),
         "lastUpdatedTime": iso_time(status.last_updated_time),
     }
