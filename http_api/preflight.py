@@ -46,7 +46,7 @@ def _adapter(request: DeployRequest, share: FileShare) -> str | None:
         return None  # a rollback to a complete snapshot: the training output is not read
     if not share.exists(paths.join(request.adapter_source, REQUIRED_ADAPTER_FILE)):
         return f"no LoRA adapter at {quoted(request.adapter_source)} on the share (no {REQUIRED_ADAPTER_FILE} there)"
-    share.list_files(request.adapter_source)  # every file it holds must resolve inside the share
+    share.refuse_links_out(request.adapter_source)  # every file it holds must resolve inside the share
     return None
 
 

@@ -17,6 +17,9 @@ class FileShare(Protocol):
         ValueError, before any file is read, when one of them resolves outside the share (a symbolic link).
         """
 
+    def refuse_links_out(self, directory: str) -> None:
+        """ValueError when `directory` or any file under it resolves outside the share; reads no file's content."""
+
     def exists(self, path: str) -> bool:
         """Whether a file or directory exists."""
 

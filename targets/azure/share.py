@@ -51,6 +51,10 @@ class AzureFileShare:
                 self._known_directories.update([*ancestry(root), *directories])
             return manifest(self._client, root, files, pool)
 
+    def refuse_links_out(self, directory: str) -> None:
+        """Only the path itself can lead out: the REST API names items inside the share and follows no link."""
+        share_path(directory)
+
     def exists(self, path: str) -> bool:
         """Whether a file or directory exists (one listing of its parent, filtered by name)."""
         target = share_path(path)

@@ -25,15 +25,19 @@ class LocalShare:
         for relative in paths:
             self.path(relative).mkdir(parents=True, exist_ok=True)
 
+    def refuse_links_out(self, directory: str) -> None:
+        """ValueError when `directory` or a file under it is a symbolic link leading out of the share."""
+        root = self.path(directory)
+        if root.is_dir():
+            share_root = self.root.resolve()
+            for file in iter_source_files(root):
+                self.path(str(file.relative_to(share_root)))
+
     def list_files(self, directory: str) -> Manifest:
         """Every file under `directory` with its MD5; empty when missing; ValueError if one resolves outside."""
+        self.refuse_links_out(directory)  # before any file is read
         root = self.path(directory)
-        if not root.is_dir():
-            return {}
-        share_root = self.root.resolve()
-        for file in iter_source_files(root):  # a symbolic link out of the share is refused before anything is read
-            self.path(str(file.relative_to(share_root)))
-        return manifest_of_directory(root)
+        return manifest_of_directory(root) if root.is_dir() else {}
 
     def exists(self, path: str) -> bool:
         """Whether a file or directory exists."""
