@@ -1,5 +1,7 @@
 """POST /api/provision: start the provision orchestration (local target; on Azure, provisioning is not built yet)."""
 
+import asyncio
+
 import azure.durable_functions as df
 import azure.functions as func
 
@@ -7,6 +9,8 @@ from http_api.responses import BadRequest, parse_body, refused
 from orchestrations import provision
 from payloads.requests import ProvisionRequest
 from payloads.steps import ProvisionJob
+from service_settings import get_settings
+from targets.local import local_target
 
 bp = df.Blueprint()
 
@@ -15,6 +19,12 @@ AZURE_NOT_BUILT = (
     "Deploy to Azure), set the function app's settings from its outputs (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, "
     "AZURE_STORAGE_ACCOUNT, AZURE_FILE_SHARE), then POST /api/deploy with target 'azure'"
 )
+
+
+def port_problem(request: ProvisionRequest) -> str | None:
+    """Why the local app cannot be given the requested port (another app has it, or a process holds it)."""
+    assert request.port is not None
+    return local_target(get_settings()).apps.port_problem(request.app_name, request.port)
 
 
 @bp.route(route="provision", methods=["POST"])
@@ -27,6 +37,8 @@ async def start_provision(req: func.HttpRequest, client: df.DurableOrchestration
         return refused(error)
     if request.target == "azure":
         return refused(BadRequest(AZURE_NOT_BUILT, [{"field": "target", "message": AZURE_NOT_BUILT}]))
+    if request.port is not None and (problem := await asyncio.to_thread(port_problem, request)):
+        return refused(BadRequest(f"cannot provision: port: {problem}", [{"field": "port", "message": problem}]))
     job = ProvisionJob(target=request.target, app_name=request.app_name, port=request.port)
     instance_id = await client.start_new(provision.NAME, client_input=job.model_dump(mode="json"))
     return client.create_check_status_response(req, instance_id)

@@ -275,3 +275,14 @@ def test_deploys_of_one_app_sent_at_the_same_instant_start_one(host: HostProcess
         "deploy_racer"]
     assert (local_root / "share" / paths.current_record("racer")).is_file()
     assert not (local_root / "share" / "serving" / "current.json").exists()
+
+
+def test_provision_on_a_port_another_app_has_or_the_host_holds_is_400_naming_port(host: HostProcess) -> None:
+    owner = run(host, "provision", {"app_name": "port-owner"})
+    taken = int(owner["output"]["ACA_APP_ENDPOINT"].rsplit(":", 1)[1])
+    before = len(instances(host))
+    for port, reason in ((taken, "already given to app 'port-owner'"), (host.port, "in use by another process")):
+        reply = start(host, "provision", {"app_name": "port-taker", "port": port})
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["error"]["fields"][0]["field"] == "port" and reason in reply.text
+    assert len(instances(host)) == before  # nothing started
