@@ -101,9 +101,17 @@ def _load_all(server: ServerProcess, config: BenchConfig, workload: Workload,
             levels.append(await run_level(server.base_url, load, model, level.concurrency,
                                           config.requests_at(level.concurrency), config.max_seconds_per_level,
                                           server.process.pid))
+            _progress(server.name, levels[-1])
         return levels
 
     return asyncio.run(go())
+
+
+def _progress(server: str, level: LevelResult) -> None:
+    """One line per finished level, so a run stopped before its tables still shows what it measured."""
+    row = summarize(server, level)
+    print(f"  {server}: {row.concurrency} clients x {row.max_tokens} tokens: {row.tokens_per_second:.1f} tok/s, "
+          f"TTFT p50 {row.ttft_p50_ms:.0f} ms, {row.requests} requests in {row.seconds:.1f} s", flush=True)
 
 
 def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results: BenchResults) -> None:
@@ -118,6 +126,7 @@ def run_ours(config: BenchConfig, paths: ModelPaths, workload: Workload, results
             with servers.serve(OURS, command) as server:
                 metrics = servers.startup_metrics(server.base_url)
                 results.cold_starts.append(ColdStart(label, server.seconds_to_ready, metrics))
+                print(f"  {OURS} {label}: ready in {server.seconds_to_ready:.1f} s", flush=True)
                 if index == len(labels) - 1:
                     model = asyncio.run(served_model_id(server.base_url, config.api_key))
                     for level in _load_all(server, config, workload, model):
@@ -128,6 +137,7 @@ def run_baseline(config: BenchConfig, paths: ModelPaths, workload: Workload, res
     """Start the seed-style server and load it."""
     command = servers.baseline(paths.base_dir, paths.adapter_dir, config.device)
     with servers.serve(BASELINE, command) as server:
+        print(f"  {BASELINE}: ready in {server.seconds_to_ready:.1f} s", flush=True)
         unauthenticated = Workload(workload.prompt, workload.output_tokens, api_key=None)
         for level in _load_all(server, config, unauthenticated, None):
             _record(results, BASELINE, level)

@@ -4,12 +4,13 @@ The `phi3-mini` shape has never been run on this project's machines (no GPU ther
 construction, not by test. It writes ~7.6 GB of random weights, so it wants a GPU box with the disk.
 """
 
+import gc
 import json
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM, GenerationConfig, Phi3Config
+from transformers import AutoModelForCausalLM, GenerationConfig, Phi3Config, PreTrainedModel
 
 from devtools import tiny_model
 from devtools.tiny_model import TinyModelPaths as ModelPaths
@@ -44,6 +45,28 @@ def _existing(paths: ModelPaths, target_module: str) -> bool:
     return target_module in json.loads(adapter_config.read_text()).get("target_modules", [])
 
 
+def _decodable_greedy(model: PreTrainedModel, tokenizer_size: int) -> None:
+    """Zero the LM-head rows of ids the tokenizer lacks: greedy then picks ids that decode to text.
+
+    Random weights over a 32064-token vocabulary would otherwise pick ids >= 512 nearly every step; those
+    decode to "", so the streams would carry almost no content and time-to-first-token would be meaningless.
+    The head keeps its full size, so every decode step still reads all of its bytes.
+    """
+    head = model.get_output_embeddings()
+    weight = getattr(head, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        raise ValueError("the model has no output embedding weight to restrict")
+    with torch.no_grad():
+        weight[tokenizer_size:].zero_()
+
+
+def _release_cached_gpu_memory() -> None:
+    """Hand the build's cached CUDA blocks back, so the servers started next get the whole GPU."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _build_phi3_mini(share: Path, device: str) -> ModelPaths:
     """UNTESTED here: random bf16 Phi-3-mini-shaped base and a random LoRA adapter, in the share layout."""
     paths = ModelPaths(share, share / "model-cache/local/phi3-mini-random", share / ADAPTER_SUBDIR)
@@ -54,6 +77,7 @@ def _build_phi3_mini(share: Path, device: str) -> ModelPaths:
     torch.manual_seed(0)
     with torch.device(device):
         model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    _decodable_greedy(model, len(tokenizer))
     model.generation_config = GenerationConfig(
         bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id
     )
@@ -78,5 +102,7 @@ def build_model(shape: str, share: Path, device: str) -> ModelPaths:
             return tiny
         return tiny_model.build(share)
     if shape == "phi3-mini":
-        return _build_phi3_mini(share, device)
+        paths = _build_phi3_mini(share, device)
+        _release_cached_gpu_memory()
+        return paths
     raise ValueError(f"unknown shape {shape!r}; choose one of {', '.join(SHAPES)}")

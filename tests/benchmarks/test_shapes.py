@@ -39,3 +39,19 @@ def test_phi3_build_path_writes_a_servable_model(tmp_path: Path, monkeypatch: py
     list(streamer)
     thread.join()
     assert usage["completion_tokens"] == 4 and usage["prompt_tokens"] > 0
+
+
+def test_phi3_random_model_generates_tokens_that_decode_to_text(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Greedy decoding of the random model stays inside the tokenizer, so the streams carry text (and TTFT)."""
+    monkeypatch.setattr(shapes, "phi3_mini_config", _toy_phi3)
+    paths = shapes.build_model("phi3-mini", tmp_path, "cpu")
+    generator = load(str(paths.base_dir), str(paths.adapter_dir), "cpu")
+    prompts = torch.randint(0, len(generator.tokenizer), (4, 8), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = generator.model.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts),
+                                       max_new_tokens=16, min_new_tokens=16, do_sample=False,
+                                       pad_token_id=generator.tokenizer.pad_token_id)
+    new = out[:, prompts.shape[1]:]
+    assert int(new.max()) < len(generator.tokenizer)  # the toy head has 640 rows, the tokenizer 512 ids
+    assert all(text.strip() for text in generator.tokenizer.batch_decode(new, skip_special_tokens=True))
