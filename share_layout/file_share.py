@@ -29,6 +29,14 @@ class FileShare(Protocol):
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write a file so readers see the old or the new content, never a partial one."""
 
+    def copy_files(self, source: str, destination: str, files: Manifest) -> None:
+        """Copy each of `files` (paths under `source`, with their MD5s) to the same path under `destination`.
+
+        Inside the share (Azure Files: Copy File, so no byte passes through this process); returns once every copy
+        is complete, each with the listed MD5 stored. OSError when a copy fails or its content is not the listed
+        one, TimeoutError when one does not finish in time; copies already made are left for the caller to remove.
+        """
+
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""
 

@@ -1,7 +1,7 @@
 """Immutable adapter snapshots on the share: serving/adapters/<version>/, complete or absent.
 
-A snapshot is written into serving/staging/<version>-<token>/ (files, then the manifest, checked against the
-source) and renamed into place in one step, so a failed or interrupted copy never leaves a partial version
+A snapshot is written into serving/staging/<version>-<token>/ (files copied share-side, then the manifest, checked
+against the source) and renamed into place in one step, so a failed or interrupted copy never leaves a partial version
 folder behind; the manifest's presence still marks a version complete for folders written by older code.
 """
 
@@ -34,8 +34,7 @@ def source_manifest(share: FileShare, source: str) -> Manifest:
 
 
 def _write_staged(share: FileShare, source: str, version: str, files: Manifest, staging: str) -> None:
-    for relative in sorted(files):
-        share.write_bytes(paths.join(staging, relative), share.read_bytes(paths.join(source, relative)))
+    share.copy_files(source, staging, files)  # share-side: on Azure Files no adapter byte leaves the service
     if share.list_files(staging) != files:
         raise OSError(f"adapter snapshot {version} does not match its source after copying; deploy again")
     manifest = {"version": version, "adapter_hash": digest(files), "source": source, "files": files}
@@ -43,7 +42,7 @@ def _write_staged(share: FileShare, source: str, version: str, files: Manifest, 
 
 
 def copy_snapshot(share: FileShare, source: str, version: str, files: Manifest) -> None:
-    """Copy every file into staging, check what landed, write the manifest, then rename the folder into place."""
+    """Copy every file into staging (share-side), check what landed, write the manifest, then rename it into place."""
     staging = paths.snapshot_staging_dir(version, uuid.uuid4().hex)
     target_dir = paths.adapter_version_dir(version)
     try:

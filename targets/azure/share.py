@@ -7,15 +7,17 @@ Content-MD5 at creation (Azure Files computes none), and each request body carri
 the service checks. A file up to 4 MiB takes 2 requests (Create File with its data, Rename File); a larger one
 1 + ceil(size / 4 MiB) + 1. A rename retried by the SDK after its reply was lost finds no source: the target's MD5
 tells whether it landed. Missing parent directories are created top-down (Files has no recursive create), and the
-directories known to exist (created, listed or found) are remembered for the life of the object.
+directories known to exist (created, listed or found) are remembered for the life of the object. Copies between
+share paths (an adapter snapshot) use Copy File, inside the service: no byte comes down or goes up (file_copy).
 """
 
 import contextlib
 import hashlib
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.fileshare import ContentSettings, ShareClient, ShareFileClient, StorageErrorCode
@@ -23,6 +25,7 @@ from azure.storage.fileshare import ContentSettings, ShareClient, ShareFileClien
 from service_settings import ServiceSettings
 from share_layout.manifest import Manifest
 from targets.azure.clients import RANGE_BYTES, share_client
+from targets.azure.file_copy import CopyWait, copy_file
 from targets.azure.listing import error_code, manifest, walk
 from targets.azure.share_paths import ancestry, is_within, join, share_path, split
 
@@ -32,9 +35,10 @@ _LOGGER = logging.getLogger(__name__)
 class AzureFileShare:
     """File share operations on an Azure Files share; paths are share-relative."""
 
-    def __init__(self, client: ShareClient, max_concurrency: int = 8) -> None:
+    def __init__(self, client: ShareClient, max_concurrency: int = 8, copy_wait: CopyWait | None = None) -> None:
         self._client = client
         self._concurrency = max_concurrency
+        self._copy_wait = copy_wait or CopyWait()
         self._known_directories: set[str] = {""}
 
     def ensure_directories(self, paths: tuple[str, ...]) -> None:
@@ -89,6 +93,28 @@ class AzureFileShare:
         with self._pool() as pool:
             list(pool.map(self._write, targets, targets.values()))
 
+    def copy_files(self, source: str, destination: str, files: Manifest) -> None:
+        """Copy File for each listed file, in parallel, inside the service (see file_copy); the first failure
+        stops the wait for the others (their pending copies aborted) and is raised once they all ended."""
+        origin, target = share_path(source), share_path(destination)
+        copies = {share_path(join(target, name)): (share_path(join(origin, name)), md5) for name, md5 in files.items()}
+        for directory in sorted({split(path)[0] for path in copies}):
+            self._ensure_directory(directory)
+        stop = threading.Event()
+        with self._pool() as pool:
+            futures = [
+                pool.submit(copy_file, self._file(from_path), self._file(to_path), md5, self._copy_wait, stop)
+                for to_path, (from_path, md5) in copies.items()
+            ]
+            try:
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                stop.set()
+                for future in futures:
+                    future.cancel()
+                raise
+
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""
         with contextlib.suppress(ResourceNotFoundError):
@@ -122,6 +148,9 @@ class AzureFileShare:
     def _forget(self, directory: str) -> None:
         """Drop `directory` and everything under it from the directories known to exist."""
         self._known_directories = {known for known in self._known_directories if not is_within(known, directory)}
+
+    def _file(self, path: str) -> ShareFileClient:
+        return self._client.get_file_client(path)
 
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="azure-files")

@@ -3,7 +3,8 @@
 import shutil
 from pathlib import Path
 
-from share_layout.manifest import Manifest, iter_source_files, manifest_of_directory
+from share_layout import paths
+from share_layout.manifest import Manifest, iter_source_files, manifest_of_directory, md5_bytes
 from targets.local.atomic_write import atomic_write
 
 
@@ -50,6 +51,18 @@ class LocalShare:
     def write_bytes(self, path: str, data: bytes) -> None:
         """Replace a file atomically: no reader sees a partial file."""
         atomic_write(self.path(path), data)
+
+    def copy_files(self, source: str, destination: str, files: Manifest) -> None:
+        """Copy each listed file under `source` to the same path under `destination`, each replaced atomically.
+
+        OSError when a file's content is no longer the listed one (it changed since it was listed).
+        """
+        for relative in sorted(files):
+            origin = paths.join(source, relative)
+            data = self.read_bytes(origin)
+            if md5_bytes(data) != files[relative]:
+                raise OSError(f"{origin} changed since it was listed; copy it again")
+            self.write_bytes(paths.join(destination, relative), data)
 
     def delete_file(self, path: str) -> None:
         """Remove a file (missing is fine)."""

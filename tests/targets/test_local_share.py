@@ -31,3 +31,16 @@ def test_paths_outside_the_share_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="outside the share"):
         share.write_bytes("../escaped.txt", b"x")
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_files_are_copied_inside_the_share_and_a_changed_source_is_refused(tmp_path: Path) -> None:
+    share = LocalShare(tmp_path)
+    share.write_bytes("outputs/adapter/adapter_config.json", b"{}")
+    share.write_bytes("outputs/adapter/sub/weights.bin", b"w" * 3000)
+    listed = share.list_files("outputs/adapter")
+    share.copy_files("outputs/adapter", "serving/staging/v1", listed)
+    assert share.list_files("serving/staging/v1") == listed
+    assert (tmp_path / "serving/staging/v1/sub/weights.bin").read_bytes() == b"w" * 3000
+    share.write_bytes("outputs/adapter/sub/weights.bin", b"changed")
+    with pytest.raises(OSError, match="changed since it was listed"):
+        share.copy_files("outputs/adapter", "serving/staging/v2", listed)

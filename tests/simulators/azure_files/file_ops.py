@@ -1,9 +1,13 @@
-"""File operations: Create File (optionally with data), Put Range, Rename File, Set/Get Properties, Get, Delete."""
+"""File operations: Create File (optionally with data), Put Range, Rename File, Set/Get Properties, Get, Delete.
+
+A file that is the destination of a pending copy refuses changes (copy_ops); its properties show the copy.
+"""
 
 import os
 import re
 from pathlib import Path
 
+from tests.simulators.azure_files.copy_ops import copy_headers, refuse_while_copying
 from tests.simulators.azure_files.replies import (
     MAX_RANGE_BYTES,
     Target,
@@ -46,6 +50,7 @@ def create_file(store: ShareStore, target: Target, request: Request) -> Response
     if len(request.body) > MAX_RANGE_BYTES or len(request.body) > length:
         raise FilesError("RequestBodyTooLarge", "the body must fit in x-ms-content-length and 4 MiB")
     check_transactional_md5(request)
+    refuse_while_copying(store, target)
     with location.open("wb") as handle:
         handle.truncate(length)
         handle.write(request.body)
@@ -57,6 +62,7 @@ def create_file(store: ShareStore, target: Target, request: Request) -> Response
 def put_range(store: ShareStore, target: Target, request: Request) -> Response:
     """PUT <file>?comp=range with x-ms-write: update: write the body at the range (the file is visible meanwhile)."""
     location = store.require_file(target.share, target.path)
+    refuse_while_copying(store, target)
     if request.header("x-ms-write") != "update":
         raise FilesError("UnsupportedOperation", f"x-ms-write: {request.header('x-ms-write')}")
     start, end = _range(request) or (0, None)
@@ -96,6 +102,7 @@ def rename_file(store: ShareStore, target: Target, request: Request) -> Response
 def set_file_properties(store: ShareStore, target: Target, request: Request) -> Response:
     """PUT <file>?comp=properties: content headers not given are cleared; x-ms-content-length resizes."""
     location = store.require_file(target.share, target.path)
+    refuse_while_copying(store, target)
     if request.header("x-ms-content-length") is not None:
         os.truncate(location, int_header(request, "x-ms-content-length"))
     content_type = request.header("x-ms-content-type") or DEFAULT_CONTENT_TYPE
@@ -106,6 +113,7 @@ def set_file_properties(store: ShareStore, target: Target, request: Request) -> 
 def _content_headers(store: ShareStore, target: Target, location: Path) -> dict[str, str]:
     props = store.props(target.share, target.path)
     headers = {**property_headers(props), "x-ms-type": "File", "Content-Type": props.content_type}
+    headers.update(copy_headers(props.copy))
     headers["Content-Length"] = str(location.stat().st_size)
     return headers
 

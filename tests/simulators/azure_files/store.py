@@ -30,6 +30,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "ResourceAlreadyExists": (409, "The specified resource already exists."),
     "ResourceTypeMismatch": (409, "The specified resource type does not match the type of the resource."),
     "DirectoryNotEmpty": (409, "The specified directory is not empty."),
+    "CannotVerifyCopySource": (404, "The specified resource does not exist."),
+    "PendingCopyOperation": (409, "There is currently a pending copy operation."),
+    "NoPendingCopyOperation": (409, "There is currently no pending copy operation."),
+    "CopyIdMismatch": (409, "The specified copy ID did not match the copy ID for the pending copy operation."),
 }
 
 
@@ -44,6 +48,25 @@ class FilesError(Exception):
 
 
 @dataclass
+class CopyState:
+    """The last Copy File into a file: what Get File Properties shows as x-ms-copy-*, and how a pending one ends.
+
+    A pending copy completes at `due` (time.monotonic) from the source as it is then, or fails when the source's
+    `source_stamp` (mtime_ns, size) changed meanwhile, as the service fails a copy whose source changes.
+    """
+
+    copy_id: str
+    source_url: str
+    status: str
+    total_bytes: int
+    source: tuple[str, str] = ("", "")
+    source_stamp: tuple[int, int] = (0, 0)
+    due: float = 0.0
+    completed_at: float | None = None
+    description: str | None = None
+
+
+@dataclass
 class FileProps:
     """A file's REST properties: what Get File Properties answers besides the size."""
 
@@ -52,6 +75,7 @@ class FileProps:
     last_modified: float
     content_md5: bytes | None = None
     content_type: str = "application/octet-stream"
+    copy: CopyState | None = None
 
 
 @dataclass
@@ -132,6 +156,19 @@ class ShareStore:
             moved = [key for key in self._props if key[0] == share and key[1].startswith(f"{source}/")]
             for key in moved:
                 self._props[(share, target + key[1][len(source) :])] = self._props.pop(key)
+
+    def copy_of(self, share: str, path: str) -> CopyState | None:
+        """The last copy into a file, if it has one (creates no properties for a path that has none)."""
+        with self._lock:
+            props = self._props.get((share, path))
+        return props.copy if props else None
+
+    def pending_copies(self) -> list[tuple[str, str, FileProps]]:
+        """(share, path, properties) of every file whose copy is still pending."""
+        with self._lock:
+            return [
+                (*key, props) for key, props in self._props.items() if props.copy and props.copy.status == "pending"
+            ]
 
     def drop_props(self, share: str, path: str) -> None:
         """Forget a deleted file's properties."""
