@@ -106,17 +106,13 @@ def test_a_revision_whose_container_cannot_start_fails_with_the_reason(
     """No server code on the share: the container's working directory is missing, so no process ever starts."""
     client = container_apps_client(get_settings())
     poller = client.container_apps.begin_create_or_update(RESOURCE_GROUP, APP, ContainerApp(app_body()))
-    with pytest.raises(HttpResponseError, match="Failed to provision revision for container app 'aiacaapp1a2b3'"):
-        poller.result()
+    poller.result()  # provisioning (what the ARM deployment waits for) succeeds: the platform made the revision
     created = client.container_apps.get(RESOURCE_GROUP, APP)
-    assert created.properties is not None and created.properties.provisioning_state == "Failed"
+    assert created.properties is not None and created.properties.provisioning_state == "Succeeded"
     revision = str(created.properties.latest_revision_name)
     apps = simulated_container_apps.apps()
     probe = apps.probe(APP, revision)
     assert probe.failed and "the working directory /mount/inference does not exist" in probe.detail
-    never = apps.probe(APP, f"{APP}--later")
-    assert never.failed and never.detail == (f"revision {APP}--later was never created: the app's update ended "
-                                             "Failed; deploy again")
     assert simulated_container_apps.service.runtime.pids() == []
 
 

@@ -3,9 +3,12 @@
 Every request needs `Authorization: Bearer <token for https://management.azure.com>` from the identity simulator's
 registry (401 otherwise) and `api-version=2026-07-01`. Simulated: containerApps GET, PUT (201/200 + Azure-AsyncOperation
 + Retry-After), PATCH (202 + Location + Azure-AsyncOperation + Retry-After), listSecrets; revisions list (no $filter),
-get, restart (200, not an LRO); replicas list; the operation status and result endpoints the SDK polls. Anything
-else is a 400 NotSimulated naming the request, so an unexpected call shows. Use as a context manager: leaving it
-stops every process it started.
+get, restart (200, not an LRO); replicas list; the operation status and result endpoints the SDK polls;
+managedEnvironments and their storages GET and PUT (sync). An app's environment must exist (add_environment seeds one
+made outside the simulation), its workloadProfileName must name one of the environment's profiles, and a GPU profile
+needs GPU quota when `gpu_quota` is set (instances; 400 MaxRegionalQuotaExceeded beyond it). Anything else is a 400
+NotSimulated naming the request, so an unexpected call shows. Use as a context manager: leaving it stops every
+process it started.
 """
 
 import re
@@ -13,10 +16,26 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from targets.local.ports import free_port
 from tests.simulators.container_apps.controller import Controller
-from tests.simulators.container_apps.replies import API_VERSION, ArmError, error_reply, json_reply, not_found
+from tests.simulators.container_apps.environments import (
+    EnvironmentRecord,
+    ShareResolver,
+    StorageRecord,
+    environment_document,
+    storage_document,
+)
+from tests.simulators.container_apps.quota import check_placement
+from tests.simulators.container_apps.replies import (
+    API_VERSION,
+    ArmError,
+    authorize,
+    error_reply,
+    json_reply,
+    not_found,
+)
 from tests.simulators.container_apps.resources import (
     AppRecord,
     Operation,
@@ -24,7 +43,7 @@ from tests.simulators.container_apps.resources import (
     RevisionRecord,
     operation_url,
 )
-from tests.simulators.container_apps.writes import apply, merge_patch, request_document
+from tests.simulators.container_apps.writes import apply, json_body, merge_patch, request_document
 from tests.simulators.https_server import Request, Response
 from tests.simulators.identity import TokenRegistry
 
@@ -32,6 +51,9 @@ ARM_AUDIENCE = "https://management.azure.com"
 APP = (r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
        r"/providers/Microsoft\.App/containerApps/(?P<app>[^/]+)")
 REVISION = APP + r"/revisions/(?P<rev>[^/]+)"
+ENVIRONMENT = (r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+               r"/providers/Microsoft\.App/managedEnvironments/(?P<env>[^/]+)")
+STORAGE = ENVIRONMENT + r"/storages/(?P<storage>[^/]+)"
 OPERATIONS = r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.App/locations/[^/]+/"
 Handler = Callable[[Request, "re.Match[str]"], Response]
 
@@ -39,16 +61,19 @@ Handler = Callable[[Request, "re.Match[str]"], Response]
 class ContainerAppsApp:
     """Container apps of one subscription, their Azure Files volumes being the directories in `storages`."""
 
-    def __init__(self, tokens: TokenRegistry, subscription: str, storages: dict[str, Path], runtime_dir: Path,
-                 operation_seconds: float = 1.0, retry_after_s: int = 1) -> None:
+    def __init__(self, tokens: TokenRegistry, subscription: str, runtime_dir: Path, operation_seconds: float = 1.0,
+                 retry_after_s: int = 1, share_dir: ShareResolver | None = None) -> None:
         self.tokens = tokens
         self.subscription = subscription
         self.operation_seconds = operation_seconds
         self.retry_after_s = retry_after_s
+        self.share_dir = share_dir
+        self.gpu_quota: int | None = None
         self.apps: dict[tuple[str, str], AppRecord] = {}
+        self.environments: dict[tuple[str, str], EnvironmentRecord] = {}
         self.operations: dict[str, tuple[AppRecord, Operation]] = {}
         self.lock = threading.RLock()
-        self.runtime = Controller(self.lock, self._snapshot, storages, runtime_dir)
+        self.runtime = Controller(self.lock, self._snapshot, self._mounts, runtime_dir)
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
             (method, re.compile(pattern + "$", re.IGNORECASE), name, handler)
             for method, pattern, name, handler in (
@@ -64,12 +89,82 @@ class ContainerAppsApp:
                  self._operation_status),
                 ("GET", OPERATIONS + r"containerappOperationResults/(?P<op>[^/]+)", "GetOperationResult",
                  self._operation_result),
+                ("GET", ENVIRONMENT, "GetManagedEnvironment", self._get_environment),
+                ("PUT", ENVIRONMENT, "CreateOrUpdateManagedEnvironment", self._put_environment),
+                ("GET", STORAGE, "GetManagedEnvironmentStorage", self._get_storage),
+                ("PUT", STORAGE, "CreateOrUpdateManagedEnvironmentStorage", self._put_storage),
             )
         ]
 
     def _snapshot(self) -> list[AppRecord]:
         with self.lock:
             return list(self.apps.values())
+
+    def environment_of(self, environment_id: str | None) -> EnvironmentRecord | None:
+        """The environment a resource ID names, if the simulator has it."""
+        match = re.match(ENVIRONMENT + "$", environment_id or "", re.IGNORECASE)
+        if match is None or match["sub"] != self.subscription:
+            return None
+        return self.environments.get((match["rg"].lower(), match["env"].lower()))
+
+    def _mounts(self, app: AppRecord) -> dict[str, Path]:
+        properties = app.document.get("properties", {})
+        environment = self.environment_of(properties.get("environmentId") or properties.get("managedEnvironmentId"))
+        return environment.mounts() if environment else {}
+
+    def add_environment(self, resource_group: str, name: str, document: dict[str, Any],
+                        storages: dict[str, Path]) -> EnvironmentRecord:
+        """An environment made outside the simulation (as fine-tuning's), its storages mounting `storages`."""
+        with self.lock:
+            environment = EnvironmentRecord(self.subscription, resource_group, name, document)
+            for storage, path in storages.items():
+                environment.storages[storage] = StorageRecord(storage, {"properties": {"azureFile": {
+                    "accountName": "outside", "shareName": path.name, "accessMode": "ReadWrite"}}}, path)
+            self.environments[(resource_group.lower(), name.lower())] = environment
+            return environment
+
+    def put_environment(self, resource_group: str, name: str, body: Any) -> tuple[int, EnvironmentRecord]:
+        """Create or update an environment (storages kept); 201 or 200."""
+        document = environment_document(body)
+        with self.lock:
+            key = (resource_group.lower(), name.lower())
+            existing = self.environments.get(key)
+            if existing is not None:
+                existing.document = document
+                return 200, existing
+            self.environments[key] = EnvironmentRecord(self.subscription, resource_group, name, document)
+            return 201, self.environments[key]
+
+    def put_storage(self, resource_group: str, environment_name: str, name: str,
+                    body: Any) -> tuple[int, StorageRecord]:
+        """Create or update an environment storage; its directory is the Files simulator's share directory."""
+        document = storage_document(body)
+        azure_file = document["properties"]["azureFile"]
+        with self.lock:
+            environment = self.environments.get((resource_group.lower(), environment_name.lower()))
+            if environment is None:
+                raise not_found("managedEnvironments", environment_name, resource_group)
+            path = self.share_dir(azure_file["accountName"], azure_file["shareName"]) if self.share_dir else None
+            existed = name in environment.storages
+            environment.storages[name] = StorageRecord(name, document, path)
+            return (200 if existed else 201), environment.storages[name]
+
+    def put_app(self, resource_group: str, name: str, document: dict[str, Any]) -> tuple[int, AppRecord, Operation]:
+        """Create or update an app from a checked document: 201 or 200, the app, and its asynchronous operation."""
+        with self.lock:
+            properties = document.get("properties") or {}
+            environment = self.environment_of(properties.get("environmentId") or properties.get("managedEnvironmentId"))
+            if environment is None:
+                raise ArmError(404, "ManagedEnvironmentNotFound",
+                               f"The managed environment '{properties.get('environmentId')}' was not found.")
+            check_placement(name, document, environment, self.gpu_quota)
+            key = (resource_group.lower(), name.lower())
+            existing = self.apps.get(key)
+            app = existing or AppRecord(self.subscription, resource_group, name, {}, free_port())
+            operation = apply(app, document, existing is None, self.operation_seconds)
+            self.apps[key] = app
+            self.operations[operation.id] = (app, operation)
+            return (200 if existing else 201), app, operation
 
     def __enter__(self) -> "ContainerAppsApp":
         self.runtime.start()
@@ -99,14 +194,7 @@ class ContainerAppsApp:
 
     def _authorize(self, request: Request) -> None:
         """401 without a valid ARM token (the token is never echoed)."""
-        scheme, _, token = (request.header("Authorization") or "").partition(" ")
-        if not token:
-            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        if scheme.lower() != "bearer":
-            raise ArmError(401, "AuthenticationFailed", "Authentication failed: only Bearer tokens are accepted.")
-        if reason := self.tokens.rejection(token, ARM_AUDIENCE):
-            code = "ExpiredAuthenticationToken" if "expired" in reason else "InvalidAuthenticationToken"
-            raise ArmError(401, code, reason)
+        authorize(self.tokens, request, ARM_AUDIENCE)
 
     def _route(self, request: Request) -> tuple[str, Handler, "re.Match[str]"]:
         if request.query.get("api-version") != API_VERSION:
@@ -136,15 +224,34 @@ class ContainerAppsApp:
         return json_reply(200, "GetContainerApp", self._find(match).body())
 
     def _put_app(self, request: Request, match: "re.Match[str]") -> Response:
-        document = request_document(request.body)
-        key = (match["rg"].lower(), match["app"].lower())
-        existing = self.apps.get(key)
-        app = existing or AppRecord(self.subscription, match["rg"], match["app"], {}, free_port())
-        operation = apply(app, document, existing is None, self.operation_seconds)
-        self.apps[key] = app
-        self.operations[operation.id] = (app, operation)
+        status, app, operation = self.put_app(match["rg"], match["app"], request_document(request.body))
         headers = self._lro_headers(request, operation, False)
-        return json_reply(200 if existing else 201, "CreateOrUpdateContainerApp", app.body(), headers)
+        return json_reply(status, "CreateOrUpdateContainerApp", app.body(), headers)
+
+    def _environment(self, match: "re.Match[str]") -> EnvironmentRecord:
+        environment = self.environments.get((match["rg"].lower(), match["env"].lower()))
+        if environment is None:
+            raise not_found("managedEnvironments", match["env"], match["rg"])
+        return environment
+
+    def _get_environment(self, request: Request, match: "re.Match[str]") -> Response:
+        return json_reply(200, "GetManagedEnvironment", self._environment(match).body())
+
+    def _put_environment(self, request: Request, match: "re.Match[str]") -> Response:
+        status, environment = self.put_environment(match["rg"], match["env"], json_body(request.body))
+        return json_reply(status, "CreateOrUpdateManagedEnvironment", environment.body())
+
+    def _get_storage(self, request: Request, match: "re.Match[str]") -> Response:
+        environment = self._environment(match)
+        storage = environment.storages.get(match["storage"])
+        if storage is None:
+            raise not_found(f"managedEnvironments/{environment.name}/storages", match["storage"], match["rg"])
+        return json_reply(200, "GetManagedEnvironmentStorage", storage.body(environment.id))
+
+    def _put_storage(self, request: Request, match: "re.Match[str]") -> Response:
+        environment = self._environment(match)
+        status, storage = self.put_storage(match["rg"], match["env"], match["storage"], json_body(request.body))
+        return json_reply(status, "CreateOrUpdateManagedEnvironmentStorage", storage.body(environment.id))
 
     def _patch_app(self, request: Request, match: "re.Match[str]") -> Response:
         app = self._find(match)

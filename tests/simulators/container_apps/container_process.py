@@ -25,6 +25,10 @@ class ContainerSpecError(ValueError):
     """The container cannot start (what the revision's provisioningError says)."""
 
 
+class WorkingDirectoryMissing(ContainerSpecError):
+    """The command's working directory is not on the mounted share (yet): the container's command fails at once."""
+
+
 @dataclass(frozen=True)
 class LaunchSpec:
     """How to start one replica's container."""
@@ -103,7 +107,7 @@ def launch_spec(app: str, revision: str, replica: str, template: dict[str, Any],
     directory, module = command_steps(container)
     cwd = Path(translated(directory, mounted))
     if not cwd.is_dir():
-        raise ContainerSpecError(f"the working directory {directory} does not exist (not under a mounted share?)")
+        raise WorkingDirectoryMissing(f"the working directory {directory} does not exist (not under a mounted share?)")
     env = {name: inherited[name] for name in INHERITED_ENV if name in inherited}
     env.update(environment(container, secrets, mounted))
     env.update(PORT=str(port), HOST="127.0.0.1", PYTHONUNBUFFERED="1", CONTAINER_APP_NAME=app,

@@ -24,7 +24,12 @@ from pathlib import Path
 from subprocess import Popen
 
 from devtools.child_process import launch, stop_process
-from tests.simulators.container_apps.container_process import ContainerSpecError, container_of, launch_spec
+from tests.simulators.container_apps.container_process import (
+    ContainerSpecError,
+    WorkingDirectoryMissing,
+    container_of,
+    launch_spec,
+)
 from tests.simulators.container_apps.resources import AppRecord, ReplicaView, RevisionRecord
 
 CRASH_LOOP_RESTARTS = 3
@@ -47,8 +52,8 @@ class Replica:
 class Controller:
     """Starts, watches, restarts and stops the replicas of the apps `apps()` returns, under `lock`."""
 
-    def __init__(self, lock: threading.RLock, apps: Callable[[], list[AppRecord]], storages: dict[str, Path],
-                 runtime_dir: Path, interval_s: float = 0.1) -> None:
+    def __init__(self, lock: threading.RLock, apps: Callable[[], list[AppRecord]],
+                 storages: Callable[[AppRecord], dict[str, Path]], runtime_dir: Path, interval_s: float = 0.1) -> None:
         self.lock = lock
         self.apps = apps
         self.storages = storages
@@ -116,10 +121,14 @@ class Controller:
         with self.lock:
             view = revision.replica or ReplicaView(f"{revision.name}-{uuid.uuid4().hex[:10]}")
             revision.replica = view
-            template, secrets = revision.template, app.secrets()
+            template, secrets, storages = revision.template, app.secrets(), self.storages(app)
         try:
-            spec = launch_spec(app.name, revision.name, view.name, template, secrets, self.storages, app.port,
+            spec = launch_spec(app.name, revision.name, view.name, template, secrets, storages, app.port,
                                dict(os.environ))
+        except WorkingDirectoryMissing as error:
+            with self.lock:
+                self._fail(revision, f"The container cannot start: {error}", provisioned=True)
+            return
         except ContainerSpecError as error:
             with self.lock:
                 self._fail(revision, f"The container cannot start: {error}")
@@ -144,9 +153,13 @@ class Controller:
                                      f"{replica.failures} times in a row without becoming ready (CrashLoopBackOff)")
 
     @staticmethod
-    def _fail(revision: RevisionRecord, message: str) -> None:
+    def _fail(revision: RevisionRecord, message: str, provisioned: bool = False) -> None:
+        """Running Failed; provisioning Failed too for a revision never ready, unless the platform provisioned it
+        and only the container's command fails (the share holds no code yet: a restart after a sync starts it)."""
         revision.running_state, revision.health_state, revision.provisioning_error = "Failed", "Unhealthy", message
-        if not revision.ever_ready:
+        if provisioned:
+            revision.provisioning_state = "Provisioned"
+        elif not revision.ever_ready:
             revision.provisioning_state = "Failed"
 
     @staticmethod

@@ -5,7 +5,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.simulators.https_server import Response
+from tests.simulators.https_server import Request, Response
+from tests.simulators.identity import TokenRegistry
 
 API_VERSION = "2026-07-01"
 PROVIDER = "Microsoft.App"
@@ -45,3 +46,15 @@ def not_found(kind: str, name: str, resource_group: str) -> ArmError:
     """ARM's 404 for a missing resource."""
     message = f"The Resource '{PROVIDER}/{kind}/{name}' under resource group '{resource_group}' was not found."
     return ArmError(404, "ResourceNotFound", message)
+
+
+def authorize(tokens: TokenRegistry, request: Request, audience: str) -> None:
+    """401 without a valid bearer token for `audience` from the registry (the token is never echoed)."""
+    scheme, _, token = (request.header("Authorization") or "").partition(" ")
+    if not token:
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+    if scheme.lower() != "bearer":
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed: only Bearer tokens are accepted.")
+    if reason := tokens.rejection(token, audience):
+        code = "ExpiredAuthenticationToken" if "expired" in reason else "InvalidAuthenticationToken"
+        raise ArmError(401, code, reason)

@@ -58,9 +58,14 @@ def writable(document: Any, annotation: Any, path: str, unknown: list[str]) -> A
     return document
 
 
-def writable_app(document: Any) -> tuple[dict[str, Any], list[str]]:
-    """A ContainerApp body's writable properties, and the properties no model declares."""
+def writable_document(document: Any, model: type) -> tuple[dict[str, Any], list[str]]:
+    """A resource body's writable properties per `model`, and the properties no model declares."""
     unknown: list[str] = []
     if not isinstance(document, dict):
         return {}, ["(the body is not a JSON object)"]
-    return writable(document, models.ContainerApp, "", unknown), unknown
+    return writable(document, model, "", unknown), unknown
+
+
+def writable_app(document: Any) -> tuple[dict[str, Any], list[str]]:
+    """A ContainerApp body's writable properties, and the properties no model declares."""
+    return writable_document(document, models.ContainerApp)

@@ -23,12 +23,21 @@ REVISION_SUFFIX = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$")
 MAX_REVISION_NAME = 54
 
 
-def request_document(body: bytes) -> dict[str, Any]:
-    """The request's ContainerApp JSON, read-only properties dropped; 400 for bad JSON or an undeclared property."""
+def json_body(body: bytes) -> Any:
+    """The request's JSON; 400 InvalidRequestContent when it is not JSON."""
     try:
-        document = json.loads(body or b"null")
+        return json.loads(body or b"null")
     except ValueError as error:
         raise ArmError(400, "InvalidRequestContent", f"The request content is not valid JSON: {error}") from error
+
+
+def request_document(body: bytes) -> dict[str, Any]:
+    """The request's ContainerApp JSON, read-only properties dropped; 400 for bad JSON or an undeclared property."""
+    return app_document(json_body(body))
+
+
+def app_document(document: Any) -> dict[str, Any]:
+    """A ContainerApp JSON document, read-only properties dropped; 400 for an undeclared property."""
     kept, unknown = writable_app(document)
     if unknown:
         raise ArmError(400, "InvalidRequestContent",
