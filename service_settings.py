@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FUNCTION_APP_ROOT = Path(__file__).resolve().parent
@@ -72,6 +72,29 @@ class ServiceSettings(BaseSettings):
     azure_inference_image: str | None = Field(
         default=None,
         description="Azure target: the inference image a deploy rolls the app onto; unset keeps the app's image.",
+    )
+    azure_inference_registry_server: str | None = Field(
+        default=None, description="Azure target: registry provisioning pulls the image from (empty: a public image)."
+    )
+    azure_inference_pull_identity_id: str | None = Field(
+        default=None, description="Azure target: resource ID of the user-assigned identity that pulls the image."
+    )
+    azure_inference_api_key: SecretStr | None = Field(
+        default=None, description="Azure target: the API key provisioning gives every app (a Key Vault reference in "
+        "Azure); unset: an app keeps its key, a new app gets a random one."
+    )
+    azure_provisioning_poll_seconds: int = Field(
+        default=15, ge=1, le=300, description="Azure target: seconds between reads of a running ARM deployment."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Standard Webhooks secrets of POST /api/webhooks/training-complete, whsec_<base64>; several "
+        "space-separated while rotating (a call signed by any of them is accepted). Unset: the webhook answers 503.",
+    )
+    webhook_target: str | None = Field(
+        default=None, pattern="^(local|azure)$",
+        description="Target of webhook deploys: 'local' or 'azure'; default 'azure' when the Azure target's settings "
+        "are set, else 'local'.",
     )
 
     @property

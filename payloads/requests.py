@@ -43,11 +43,86 @@ class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
-class ProvisionRequest(StrictBody):
+GpuProfileType = Literal["NC24-A100", "Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
+SharedResource = Literal["storageAccount", "fileShare", "logAnalytics", "environment", "environmentStorage"]
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+IDENTITY_ID_PATTERN = (r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity"
+                       r"/userAssignedIdentities/[^/]+$")
+PROVISION_TIMEOUT_S = 45 * 60
+"""Long enough for a new Container Apps environment with a GPU profile (its first creation takes the longest)."""
+
+
+def no_double_hyphen(value: str | None) -> str | None:
+    """Azure names that allow hyphens (shares, apps, environments) refuse two in a row."""
+    if value is not None and "--" in value:
+        raise ValueError(f"must not contain two hyphens in a row, got {quoted(value)}")
+    return value
+
+
+class AzureProvisionFields(StrictBody):
+    """What a provision on target 'azure' may override; unset fields come from app settings and
+    infra/provision/inference.parameters.json (null names there: the fine-tuning template's names)."""
+
+    subscription_id: str | None = Field(default=None, pattern=GUID_PATTERN,
+                                        description="Default: the AZURE_SUBSCRIPTION_ID setting.")
+    resource_group: str | None = Field(default=None, min_length=1, max_length=90, pattern=r"^[-\w.()]*[-\w()]$",
+                                       description="Default: the AZURE_RESOURCE_GROUP setting; created if missing.")
+    location: str | None = Field(default=None, min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9]+$",
+                                 description="Region of a new resource group and of the resources created "
+                                 "(default: the resource group's).")
+    storage_account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]{3,24}$")
+    file_share_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    environment_name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,58}[a-z0-9]$")
+    environment_storage_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$")
+    log_analytics_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$")
+    resources_to_create: list[SharedResource] | None = Field(
+        default=None, max_length=5, description="Shared resources missing from the resource group, to create; "
+        "default [] (reuse the fine-tuning storage account, share, workspace and environment)."
+    )
+    gpu_profile_type: GpuProfileType | None = None
+    gpu_profile_name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+    container_image: str | None = Field(default=None, max_length=512, pattern=r"^[^\s]+$",
+                                        description="Default: the AZURE_INFERENCE_IMAGE setting.")
+    registry_server: str | None = Field(default=None, max_length=253, pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+    registry_identity_resource_id: str | None = Field(default=None, max_length=512, pattern=IDENTITY_ID_PATTERN)
+    base_model_path: str | None = Field(default=None, max_length=MAX_PATH_CHARS)
+    adapter_path: str | None = Field(default=None, max_length=MAX_PATH_CHARS)
+    maximum_instance_count: int | None = Field(default=None, ge=1, le=100)
+    min_replicas: int | None = Field(default=None, ge=0, le=100)
+    max_batch_size: int | None = Field(default=None, ge=1, le=256)
+    cooldown_period_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    active_revisions_mode: Literal["Single", "Multiple"] | None = None
+    provision_timeout_s: int = Field(default=PROVISION_TIMEOUT_S, ge=60, le=6 * 3600,
+                                     description="How long to wait for the ARM deployment to end.")
+
+    _hyphens = field_validator("file_share_name", "environment_name", "environment_storage_name")(no_double_hyphen)
+
+    @field_validator("resources_to_create")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("must not name a resource twice")
+        return value
+
+    @field_validator("base_model_path")
+    @classmethod
+    def _base_model_path(cls, value: str | None) -> str | None:
+        return None if value is None else share_relative(value)
+
+    @field_validator("adapter_path")
+    @classmethod
+    def _adapter_path(cls, value: str | None) -> str | None:
+        return value if not value else share_relative(value)  # "" serves the base model alone
+
+
+AZURE_ONLY_FIELDS = tuple(AzureProvisionFields.model_fields)
+
+
+class ProvisionRequest(AzureProvisionFields):
     """POST /api/provision: create (or update) the share and the container app that serves the model."""
 
-    target: TargetName = Field(default="local", description="Where to provision: 'local' (on 'azure', provision "
-                                   "with infra/provision/inference.json by hand for now).")
+    target: TargetName = Field(default="local", description="Where to provision: 'local', or 'azure' (an ARM "
+                               "deployment of infra/provision/inference.json).")
     app_name: str = Field(default="finetuned-chat", max_length=32, pattern=APP_NAME_PATTERN)
     port: int | None = Field(default=None, ge=1024, le=65535, description="Local target: port to serve on.")
 

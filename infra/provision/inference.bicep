@@ -17,6 +17,11 @@
 // Null names: inference.parameters.json carries the seed's `"value": null` entries for the names. How ARM
 // treats an explicit null for a parameter with a default is not documented, so callers drop null-valued
 // entries before sending `properties.parameters`; the defaults below then apply.
+//
+// Re-provisioning an existing app. Deploys PATCH what the app serves (MODEL_PATH, ADAPTER_PATH, the image) and
+// a revision suffix; the Azure target passes them back (servingEnv, containerImage, revisionSuffix), so the app's
+// revision template renders as the last deploy left it and Container Apps starts no revision. By hand, leave
+// them empty: the app goes back to baseModelPath and adapterPath, in a new revision.
 
 @description('Shell commands the container runs, joined with "; " into `/bin/bash -c` (as the AI Toolkit template does).')
 param defaultCommands array
@@ -109,6 +114,15 @@ param cooldownPeriodSeconds int = 900
 ])
 param activeRevisionsMode string = 'Single'
 
+@description('Set by a re-provision of an existing app: the server\'s variables the template does not set itself (MODEL_PATH, ADAPTER_PATH, whatever deploys add), as the app has them, so provisioning again never undoes a deploy. Empty (a new app): MODEL_PATH and ADAPTER_PATH from baseModelPath and adapterPath.')
+param servingEnv array = []
+
+@description('Set by a re-provision of an existing app: its revision suffix, when nothing else in the revision changes, so that no new revision starts; empty: Container Apps names a new revision.')
+param revisionSuffix string = ''
+
+@description('The caller\'s fingerprint of what the revision is made from (this template and the parameters other than the image, the serving paths and the suffix), kept in the app\'s finetune-deploy-revision-inputs tag; empty: no tag.')
+param revisionInputs string = ''
+
 var defaultCommand = join(defaultCommands, '; ')
 
 // The port the seed exposes; the server's PORT, the ingress target and every probe use it.
@@ -158,11 +172,8 @@ var createEnvironment = contains(resourcesToCreate, 'environment')
 // A new environment has no storage link yet, so it gets one too.
 var createEnvironmentStorage = createEnvironment || contains(resourcesToCreate, 'environmentStorage')
 
+// The variables the template owns; what the server serves (modelEnv, adapterEnv) follows them.
 var serverEnv = [
-  {
-    name: 'MODEL_PATH'
-    value: '${mountPath}/${baseModelPath}'
-  }
   {
     name: 'MERGED_CACHE_DIR'
     value: '${mountPath}/serving/merged'
@@ -185,12 +196,28 @@ var serverEnv = [
   }
 ]
 
+var modelEnv = [
+  {
+    name: 'MODEL_PATH'
+    value: '${mountPath}/${baseModelPath}'
+  }
+]
+
 var adapterEnv = empty(adapterPath) ? [] : [
   {
     name: 'ADAPTER_PATH'
     value: '${mountPath}/${adapterPath}'
   }
 ]
+
+// A deploy rewrites MODEL_PATH and ADAPTER_PATH at the end of the list (targets/azure/revision_plan.py); a
+// re-provision passes them back in servingEnv, so this renders the list the last deploy left.
+var appEnv = concat(serverEnv, empty(servingEnv) ? concat(modelEnv, adapterEnv) : servingEnv)
+
+// App-scope (a tag change starts no revision); a re-provision compares it with its own revisionInputs.
+var revisionTags = empty(revisionInputs) ? {} : {
+  'finetune-deploy-revision-inputs': revisionInputs
+}
 
 var noIdentity = {
   type: 'None'
@@ -322,6 +349,7 @@ resource newEnvironmentStorage 'Microsoft.App/managedEnvironments/storages@2026-
 resource acaApp 'Microsoft.App/containerApps@2026-07-01' = {
   name: acaAppName
   location: location
+  tags: revisionTags
   // The pull identity has AcrPull and nothing else; the function app's own identity is never attached here.
   identity: empty(registryIdentityResourceId) ? noIdentity : {
     type: 'UserAssigned'
@@ -361,6 +389,8 @@ resource acaApp 'Microsoft.App/containerApps@2026-07-01' = {
       }
     }
     template: {
+      // The same suffix and the same template: Container Apps starts no revision (a re-provision after a deploy).
+      revisionSuffix: revisionSuffix
       // Lets in-flight generations finish when a revision stops (ACA's default is 30 s).
       terminationGracePeriodSeconds: 120
       containers: [
@@ -374,7 +404,7 @@ resource acaApp 'Microsoft.App/containerApps@2026-07-01' = {
             '-c'
             defaultCommand
           ]
-          env: concat(serverEnv, adapterEnv)
+          env: appEnv
           resources: gpuSizes[gpuProfileType]
           // ACA limits: initialDelaySeconds 1-60, periodSeconds 1-240, failureThreshold 1-10,
           // successThreshold 1 for liveness and startup. Startup allows 60 + 90 x 10 = 960 s until /ready

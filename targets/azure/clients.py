@@ -1,9 +1,13 @@
 """The Azure target's one credential and its client factory; endpoints and retries come from settings."""
 
+import ipaddress
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from azure.identity import DefaultAzureCredential
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.resource.deployments import DeploymentsMgmtClient
+from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.storage.fileshare import ExponentialRetry, ShareClient
 
 from service_settings import ServiceSettings
@@ -28,6 +32,25 @@ def files_account_url(settings: ServiceSettings) -> str:
             "(provision's STORAGE_ACCOUNT_NAME output), or AZURE_FILES_ENDPOINT to the Files account URL"
         )
     return f"https://{settings.azure_storage_account}.{settings.azure_storage_endpoint_suffix}"
+
+
+def account_endpoint(endpoint: str, account: str) -> str:
+    """AZURE_FILES_ENDPOINT turned to storage account `account` (a registered app's): a path-style endpoint (a path,
+    or an IP, localhost or dotless host: https://127.0.0.1:<port>/<account>, the simulated Files service) gets the
+    account as its path; a host-style one (https://<account>.<suffix>) gets it as its host's first label."""
+    parts = urlsplit(endpoint.rstrip("/"))
+    host = parts.hostname or ""
+    if parts.path.strip("/") or "." not in host or _is_ip(host):
+        return f"{parts.scheme}://{parts.netloc}/{account}"
+    return f"{parts.scheme}://{account}.{parts.netloc.split('.', 1)[1]}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def storage_retry(settings: ServiceSettings) -> ExponentialRetry:
@@ -82,5 +105,27 @@ def container_apps_client(settings: ServiceSettings) -> ContainerAppsAPIClient:
 def arm_container_apps_client(subscription: str, endpoint: str, audience: str) -> ContainerAppsAPIClient:
     """A ContainerAppsAPIClient on the one credential; azure-core's ARM pipeline retries 408/429/5xx itself."""
     return ContainerAppsAPIClient(
+        default_credential(), subscription, base_url=endpoint, credential_scopes=[f"{audience}/.default"]
+    )
+
+
+def arm_endpoint(settings: ServiceSettings) -> tuple[str, str]:
+    """The ARM base URL and token audience from settings (the public cloud's by default)."""
+    return (settings.azure_resource_manager_endpoint.rstrip("/"),
+            settings.azure_resource_manager_audience.rstrip("/"))
+
+
+@lru_cache(maxsize=4)
+def arm_resources_client(subscription: str, endpoint: str, audience: str) -> ResourceManagementClient:
+    """Resource groups (azure-mgmt-resource 26) on the one credential; one client per subscription and endpoint."""
+    return ResourceManagementClient(
+        default_credential(), subscription, base_url=endpoint, credential_scopes=[f"{audience}/.default"]
+    )
+
+
+@lru_cache(maxsize=4)
+def arm_deployments_client(subscription: str, endpoint: str, audience: str) -> DeploymentsMgmtClient:
+    """ARM template deployments (azure-mgmt-resource-deployments) on the one credential."""
+    return DeploymentsMgmtClient(
         default_credential(), subscription, base_url=endpoint, credential_scopes=[f"{audience}/.default"]
     )

@@ -152,8 +152,8 @@ def test_a_deploy_to_azure_is_checked_against_azure_before_anything_starts(
     assert nothing_there.status_code == 400, nothing_there.text
     assert [item["field"] for item in nothing_there.json()["error"]["fields"]] == ["base_model", "adapter_source"]
 
-    provision = start(host, "provision", {"target": "azure", "app_name": APP})
-    assert provision.status_code == 400 and "not built yet" in provision.json()["error"]["message"]
+    provision = start(host, "provision", {"target": "azure", "app_name": APP, "gpu_profile_type": "NC96-H100"})
+    assert provision.status_code == 400 and provision.json()["error"]["fields"][0]["field"] == "gpu_profile_type"
     assert "UpdateContainerApp" not in azure.operations_since(arm_mark)
     listed = httpx.get(host.url("/runtime/webhooks/durabletask/instances"), params={"code": host.key},
                        timeout=HTTP_TIMEOUT)

@@ -1,4 +1,5 @@
-"""The HTTP starters with target "azure", in-process: provisioning is refused, a target without settings is a 400."""
+"""The HTTP starters with target "azure", in-process: a target without settings is a 400 (provision: see
+test_azure_provision_starter.py)."""
 
 import asyncio
 import json
@@ -9,7 +10,6 @@ import azure.functions as func
 import pytest
 
 from http_api.deploy import start_deploy
-from http_api.provision import start_provision
 from service_settings import get_settings
 from tests.function_app.durable_client import FakeDurableClient, post
 from tests.function_app.invoke import client_function
@@ -33,16 +33,6 @@ def unconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-def test_provision_on_azure_is_400_saying_it_is_not_built_and_what_to_do_and_starts_nothing() -> None:
-    client = FakeDurableClient()
-    status, body = call(start_provision, post("provision", {"target": "azure", "app_name": "chat"}), client)
-    assert status == 400, body
-    message = body["error"]["message"]
-    assert "not built yet" in message and "infra/provision/inference.json" in message and "/api/deploy" in message
-    assert [item["field"] for item in body["error"]["fields"]] == ["target"]
-    assert client.instances == {}
 
 
 def test_a_deploy_to_azure_without_its_settings_is_400_naming_target_and_the_missing_settings(unconfigured) -> None:
