@@ -15,5 +15,5 @@ bp = df.Blueprint()
 def check_readiness(payload: dict[str, Any]) -> dict[str, Any]:
     """One readiness probe of a revision."""
     step = ReadinessInput.model_validate(payload)
-    apps = get_target(step.target, get_settings()).apps
+    apps = get_target(step.target, get_settings(), step.azure).apps
     return apps.probe(step.app_name, step.revision).model_dump(mode="json")

@@ -16,7 +16,7 @@ bp = df.Blueprint()
 def record_deployment(payload: dict[str, Any]) -> str:
     """Replace the app's record atomically (other apps' records stay); return its share path."""
     step = RecordInput.model_validate(payload)
-    share = get_target(step.target, get_settings()).share
+    share = get_target(step.target, get_settings(), step.azure).share
     record_path = paths.current_record(step.app_name)
     share.write_bytes(record_path, (step.record.model_dump_json(indent=2) + "\n").encode())
     return record_path

@@ -15,5 +15,5 @@ bp = df.Blueprint()
 def restart_revision(payload: dict[str, Any]) -> dict[str, Any]:
     """Start a new revision; return its name and endpoint (readiness is checked separately)."""
     step = RestartInput.model_validate(payload)
-    apps = get_target(step.target, get_settings()).apps
+    apps = get_target(step.target, get_settings(), step.azure).apps
     return apps.restart(step.app_name, step.base_model, step.version).model_dump(mode="json")

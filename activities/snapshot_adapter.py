@@ -17,7 +17,7 @@ bp = df.Blueprint()
 def snapshot_adapter(payload: dict[str, Any]) -> dict[str, Any]:
     """Reuse an existing version (rollback) or snapshot the training output as a new one."""
     step = SnapshotInput.model_validate(payload)
-    share = get_target(step.target, get_settings()).share
+    share = get_target(step.target, get_settings(), step.azure).share
     if step.version and (existing := read_snapshot(share, step.version)):
         return SnapshotResult(version=step.version, adapter_hash=existing["adapter_hash"], files_copied=0).model_dump()
     files = source_manifest(share, step.adapter_source)

@@ -1,80 +1,88 @@
-"""POST /api/deploy: start the app's deploy orchestration, one at a time per app.
+"""POST /api/deploy: validate a deploy, hand it to the app's deployer, answer 202 with the request id.
 
-Each app has one deploy instance id, `deploy_<app>`. The Durable backend creates an instance atomically and, with
-host.json's `overridableExistingInstanceStates: NonRunningStates`, refuses an id whose instance is still live
-(it replaces a finished one). That refusal, not the status check before it, is what lets only one of two deploys
-arriving at the same instant start; the other is answered 409 naming the live instance. (Coalescing a newer
-request into the live deploy, by an external event, plugs in where `start_singleton` reports the id is taken.)
+Deploys of one app never run at once: every request goes to the app's deployer (orchestrations.deployer), which
+runs one deploy at a time and, of the requests that arrive meanwhile, runs only the newest (the others are marked
+superseded). A request naming only `app_name` deploys to the target the app is registered with (GET /api/apps);
+an app never registered deploys to the request's target, `local` by default. A deploy to Azure of an app registered
+on Azure goes to the app's own subscription, resource group, storage account and share (the job's `azure` place),
+not to the app settings' (which serve only apps never registered).
 """
 
 import asyncio
-from typing import Any
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from http_api.deploy_queue import DeployNotAccepted, accepted_response, submit_deploy, user_request_id
 from http_api.preflight import deploy_problems
 from http_api.responses import BadRequest, error_response, parse_body, refused
-from orchestrations import deploy
+from orchestrations.app_registry import registry_instance_id
+from payloads.apps import AppConfig, DeployTrigger
 from payloads.requests import DeployRequest
-from payloads.steps import DeployJob
+from payloads.steps import AzurePlace, DeployJob
 from service_settings import get_settings
 
 bp = df.Blueprint()
 
-Status = df.OrchestrationRuntimeStatus
-REPLACEABLE = frozenset({Status.Completed, Status.Failed, Status.Terminated, Status.Canceled})
-"""The extension's NonRunningStates: an instance id in one of these may be started again."""
 
-
-def deploy_instance_id(app_name: str) -> str:
-    """The one deploy instance id of `app_name` (app names hold no '_', so no app's id is another's)."""
-    return f"deploy_{app_name}"
-
-
-def deploy_job(request: DeployRequest, poll_seconds: int) -> DeployJob:
-    """The orchestration input for `request`: its own fields, so request and history can change apart."""
+def deploy_job(request: DeployRequest, poll_seconds: int, place: AzurePlace | None = None) -> DeployJob:
+    """The orchestration input for `request`: its own fields, so request and history can change apart; `place` is
+    where the registered Azure app lives (None: the app settings' place)."""
     return DeployJob(
         target=request.target, app_name=request.app_name, base_model=request.base_model,
         adapter_source=request.adapter_source, version=request.version,
-        readiness_timeout_s=request.readiness_timeout_s, poll_seconds=poll_seconds,
+        readiness_timeout_s=request.readiness_timeout_s, poll_seconds=poll_seconds, azure=place,
     )
 
 
-async def is_live(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
-    """Whether an instance with this id exists and is not finished (so starting the id again is refused)."""
-    status = await client.get_status(instance_id)
-    return bool(status) and status.runtime_status is not None and status.runtime_status not in REPLACEABLE
-
-
-async def start_singleton(client: df.DurableOrchestrationClient, name: str, instance_id: str, job: Any) -> bool:
-    """Start orchestrator `name` as `instance_id`; False when a live instance holds the id (nothing started)."""
-    if await is_live(client, instance_id):  # the common case, answered without asking to create
-        return False
+async def registered_app(client: df.DurableOrchestrationClient, app_name: str) -> AppConfig | None:
+    """The app's registration (the completed `app_<app>` instance's output), or None."""
+    status = await client.get_status(registry_instance_id(app_name))
+    if not status or status.runtime_status != df.OrchestrationRuntimeStatus.Completed:
+        return None
     try:
-        await client.start_new(name, instance_id=instance_id, client_input=job)
-    except Exception:  # the SDK raises a bare Exception for every refusal: ask what holds the id
-        if await is_live(client, instance_id):
-            return False  # another start won the atomic create
-        raise
-    return True
+        return AppConfig.model_validate(status.output)
+    except ValueError:
+        return None
+
+
+def azure_place(config: AppConfig | None) -> AzurePlace | None:
+    """Where an app registered on Azure lives, from its registration; None for no registration or another target."""
+    if config is None or config.target != "azure":
+        return None
+    return AzurePlace(subscription_id=config.SUBSCRIPTION_ID, resource_group=config.RESOURCE_GROUP_NAME,
+                      storage_account=config.STORAGE_ACCOUNT_NAME, file_share=config.FILE_SHARE_NAME)
+
+
+async def with_registration(
+    client: df.DurableOrchestrationClient, request: DeployRequest
+) -> tuple[DeployRequest, AzurePlace | None]:
+    """The request with the registered app's target when the body names none (else as sent), and the registered
+    Azure app's place when the deploy goes to Azure (None: the app settings' place)."""
+    config = await registered_app(client, request.app_name)
+    if config is not None and "target" not in request.model_fields_set:
+        request = request.model_copy(update={"target": config.target})
+    return request, azure_place(config) if request.target == "azure" else None
 
 
 @bp.route(route="deploy", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def start_deploy(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    """Validate the body and what it names, start the deploy, return 202 with the status URLs (409 if one runs)."""
+    """Validate the body and what it names, queue the deploy with the app's deployer, return 202 with its id."""
+    arrived = datetime.now(UTC)  # orders the app's requests: of those waiting, the latest to arrive deploys
     try:
         request = parse_body(req, DeployRequest)
     except BadRequest as error:
         return refused(error)
-    problems = await asyncio.to_thread(deploy_problems, request, get_settings())
+    request, place = await with_registration(client, request)
+    problems = await asyncio.to_thread(deploy_problems, request, get_settings(), place)
     if problems:
         return refused(BadRequest.naming("cannot deploy", problems))
-    instance_id = deploy_instance_id(request.app_name)
-    job = deploy_job(request, get_settings().readiness_poll_seconds).model_dump(mode="json")
-    if not await start_singleton(client, deploy.NAME, instance_id, job):
-        message = (f"a deploy of app {request.app_name!r} is already running ({instance_id}); "
-                   f"poll /api/status/{instance_id} and deploy again when it has finished")
-        return error_response(409, message, instanceId=instance_id)
-    return client.create_check_status_response(req, instance_id)
+    job = deploy_job(request, get_settings().readiness_poll_seconds, place)
+    request_id = user_request_id(request.app_name, arrived)
+    try:
+        submitted = await submit_deploy(client, job, request_id, DeployTrigger(kind="user"), requested_at=arrived)
+    except DeployNotAccepted as error:
+        return error_response(503, str(error), requestId=request_id)
+    return accepted_response(req, submitted)

@@ -3,12 +3,13 @@
 What a field names must lie inside the share: a path that leads out of it (through a symbolic link, the folder
 itself or any file in it) is refused here by name, so the snapshot activity, which refuses it too, never meets it.
 A target whose settings are missing (the Azure target without its app settings) is refused naming `target` and the
-missing settings' names.
+missing settings' names. An app registered on Azure is checked where it lives (its place), not where the settings say.
 """
 
 from collections.abc import Callable
 
 from payloads.requests import DeployRequest, quoted
+from payloads.steps import AzurePlace
 from service_settings import ServiceSettings
 from share_layout import paths
 from share_layout.file_share import FileShare
@@ -50,16 +51,25 @@ def _adapter(request: DeployRequest, share: FileShare) -> str | None:
     return None
 
 
-def deploy_problems(request: DeployRequest, settings: ServiceSettings) -> list[Problem]:
-    """One entry per field that names something missing or unusable on the target (empty when the deploy can start)."""
+def _not_provisioned(request: DeployRequest, place: AzurePlace | None) -> Problem:
+    where, how = f"target {request.target!r}", HOW_TO_PROVISION[request.target]
+    if place is not None:
+        where += f" (resource group {place.resource_group!r} of subscription {place.subscription_id!r}, as registered)"
+        how = "provision it again (POST /api/provision), or register where it is (POST /api/apps)"
+    return {"field": "app_name", "message": f"app {request.app_name!r} is not provisioned on {where}: {how}"}
+
+
+def deploy_problems(request: DeployRequest, settings: ServiceSettings,
+                    place: AzurePlace | None = None) -> list[Problem]:
+    """One entry per field that names something missing or unusable on the target (empty when the deploy can start);
+    `place` is where the registered Azure app lives (its share and group are checked, not the settings')."""
     try:
-        target = get_target(request.target, settings)
+        target = get_target(request.target, settings, place)
     except TargetNotConfigured as error:  # nothing can be checked on a target that cannot be reached
         return [{"field": "target", "message": str(error)}]
     problems: list[Problem | None] = []
     if not target.apps.is_provisioned(request.app_name):
-        problems.append({"field": "app_name", "message": f"app {request.app_name!r} is not provisioned on target "
-                                                         f"{request.target!r}: {HOW_TO_PROVISION[request.target]}"})
+        problems.append(_not_provisioned(request, place))
     problems.append(_on_share("base_model", lambda: _base_model(request, target.share)))
     problems.append(_on_share("adapter_source", lambda: _adapter(request, target.share)))
     return [problem for problem in problems if problem is not None]

@@ -44,20 +44,117 @@ class CreateAppInput(AppRef):
     port: int | None = None
 
 
+class ArmDeploymentRef(Payload):
+    """One ARM deployment of infra/provision/inference.json: where it runs and its name."""
+
+    subscription_id: str
+    resource_group: str
+    deployment_name: str
+
+
+class AzureProvisioning(ArmDeploymentRef):
+    """What a provision on Azure deploys: the template's parameters (never a secure one) and how long to wait."""
+
+    location: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    requested_parameters: list[str] = Field(default_factory=list)
+    """The parameters the request set itself: on an existing app they win over what a re-provision keeps."""
+    timeout_s: int = Field(default=45 * 60, ge=1)
+    poll_seconds: int = Field(default=15, ge=1)
+
+
 class ProvisionJob(Job):
-    """Input of the provision orchestration."""
+    """Input of the provision orchestration (`azure` is set on the Azure target only)."""
 
     port: int | None = None
+    azure: AzureProvisioning | None = None
+
+
+class ResourceGroupInput(Payload):
+    """Make sure the resource group exists; `location` is only needed to create it."""
+
+    subscription_id: str
+    resource_group: str
+    location: str | None = None
+
+
+class ResourceGroupResult(Payload):
+    """The resource group's region, and whether this step created it."""
+
+    location: str
+    created: bool
+
+
+class StartDeploymentInput(ArmDeploymentRef):
+    """Start (or adopt this run's own earlier start of) the deployment; the API key is added by the activity."""
+
+    app_name: str
+    run_id: str
+    requested_at: datetime | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    requested_parameters: list[str] = Field(default_factory=list)
+
+
+class DeploymentStarted(Payload):
+    """The deployment's state right after the PUT (or the adopted run's state)."""
+
+    state: str
+    adopted: bool = False
+
+
+class ResourceProgress(Payload):
+    """One resource of a running deployment, from its operations list."""
+
+    type: str
+    name: str
+    state: str
+
+
+DEPLOYMENT_ENDED = frozenset({"Succeeded", "Failed", "Canceled", "Deleted"})
+"""ARM deployment states after which nothing changes any more."""
+
+
+class DeploymentStatus(Payload):
+    """One read of the deployment: its state, outputs once it succeeded, resources, and why it failed."""
+
+    state: str
+    outputs: dict[str, str] = Field(default_factory=dict)
+    resources: list[ResourceProgress] = Field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the deployment reached a final state."""
+        return self.state in DEPLOYMENT_ENDED
+
+
+class AzurePlace(Payload):
+    """Where a registered Azure app lives: the registry's SUBSCRIPTION_ID, RESOURCE_GROUP_NAME, STORAGE_ACCOUNT_NAME
+    and FILE_SHARE_NAME. The Azure target uses these over the app settings."""
+
+    subscription_id: str = Field(min_length=1)
+    resource_group: str = Field(min_length=1)
+    storage_account: str = Field(min_length=1)
+    file_share: str = Field(min_length=1)
+
+
+class DeployRef(AppRef):
+    """The app of a deploy step and, for an app registered on Azure, where it lives (None: the app settings' place,
+    as in histories written before places were carried)."""
+
+    azure: AzurePlace | None = None
 
 
 class DeployJob(Job):
-    """Input of the deploy orchestration: what to serve, plus the poll interval the trigger chose."""
+    """Input of the deploy orchestration: what to serve, plus the poll interval the trigger chose, and where the
+    registered Azure app lives (None: the app settings' place)."""
 
     base_model: str
     adapter_source: str
     version: str | None = None
     readiness_timeout_s: int = Field(ge=1)
     poll_seconds: int = Field(ge=1)
+    azure: AzurePlace | None = None
 
 
 class ProvisionOutputs(Payload):
@@ -83,9 +180,10 @@ class SyncResult(Payload):
     deleted: list[str]
     unchanged: int
     code_hash: str
+    bytes_copied: int = 0
 
 
-class SnapshotInput(AppRef):
+class SnapshotInput(DeployRef):
     """Snapshot the training output as an immutable adapter version (or reuse an existing version)."""
 
     adapter_source: str
@@ -100,7 +198,7 @@ class SnapshotResult(Payload):
     files_copied: int
 
 
-class RestartInput(AppRef):
+class RestartInput(DeployRef):
     """Start a new revision of the app serving `base_model` with adapter `version`."""
 
     base_model: str
@@ -114,7 +212,7 @@ class RestartResult(Payload):
     endpoint: str
 
 
-class ReadinessInput(AppRef):
+class ReadinessInput(DeployRef):
     """Which revision to probe."""
 
     revision: str
@@ -155,7 +253,7 @@ class DeployOutput(DeploymentRecord):
     changes: DeployChanges
 
 
-class RecordInput(AppRef):
+class RecordInput(DeployRef):
     """The record to write as serving/apps/<app>/current.json."""
 
     record: DeploymentRecord

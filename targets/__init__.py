@@ -1,5 +1,6 @@
 """Targets: where the activities do their I/O (the local embedded default, or Azure)."""
 
+from payloads.steps import AzurePlace
 from service_settings import ServiceSettings
 from targets.protocol import Target
 
@@ -23,16 +24,20 @@ def missing_azure_settings(settings: ServiceSettings) -> list[str]:
     return missing + [name for name, value in required.items() if not value]
 
 
-def get_target(name: str, settings: ServiceSettings) -> Target:
-    """Return the target named in the orchestration input; TargetNotConfigured when its settings are missing."""
+def get_target(name: str, settings: ServiceSettings, place: AzurePlace | None = None) -> Target:
+    """Return the target named in the orchestration input; TargetNotConfigured when its settings are missing.
+
+    `place` (a registered Azure app's subscription, group, account and share) is used over the Azure settings, so
+    only what it leaves out must be set; the local target ignores it.
+    """
     if name == "local":
         from targets.local import local_target
 
         return local_target(settings)
     if name == "azure":
-        if missing := missing_azure_settings(settings):
-            raise TargetNotConfigured(name, missing)
-        from targets.azure.target import azure_target
+        from targets.azure.target import azure_target, placed_settings
 
-        return azure_target(settings)
+        if missing := missing_azure_settings(placed_settings(settings, place)):
+            raise TargetNotConfigured(name, missing)
+        return azure_target(settings, place)
     raise ValueError(f"unknown target {name!r}; supported targets: 'local', 'azure'")

@@ -24,6 +24,7 @@ from devtools.devhost.history import (
     timer_fired,
     utc_now,
 )
+from devtools.devhost.records import CURRENT_EXECUTION
 from devtools.devhost.store import Instance, InstanceQuery, Message, Store
 from devtools.devhost.timers import TimerService
 from devtools.devhost.work_items import ActivityWork, TimerWork
@@ -75,9 +76,13 @@ class Engine:
         return instance
 
     def raise_event(self, instance: Instance, name: str, data_json: str | None) -> bool:
-        """Queue an external event for a running instance; False if it has finished."""
+        """Queue an external event for a running instance; False if it has finished.
+
+        The event targets the instance, not the execution that was current when it was raised: one raised just
+        before a continue_as_new is delivered to the new execution once that has started (as the extension does).
+        """
         raised = event_raised(name, data_json, utc_now())
-        queued = self.store.enqueue(Message(instance.instance_id, instance.execution_id, raised))
+        queued = self.store.enqueue(Message(instance.instance_id, CURRENT_EXECUTION, raised))
         self._wake.set()
         return queued
 
@@ -138,7 +143,8 @@ class Engine:
 
     def _deliver(self, message: Message) -> None:
         instance = self.store.get(message.instance_id)
-        if instance is None or instance.is_terminal or instance.execution_id != message.execution_id:
+        stale = message.execution_id not in (instance.execution_id, CURRENT_EXECUTION) if instance else True
+        if instance is None or instance.is_terminal or stale:
             self.store.drop_message(message.msg_id)
             return
         started = time.monotonic()

@@ -94,14 +94,15 @@ def _finish(ep: Episode, state: OrchestratorState) -> tuple[Status, Message | No
     return _complete(ep, state.output), None
 
 
-def _delivered_events(ep: Episode, history: list[Event], delivered: Event) -> tuple[list[Event], bool]:
+def _delivered_events(ep: Episode, history: list[Event], delivered: list[Event]) -> tuple[list[Event], bool]:
     started = orchestrator_started(ep.now)
-    if kind_of(delivered) == Ev.EXECUTION_STARTED:
+    if len(delivered) == 1 and kind_of(delivered[0]) == Ev.EXECUTION_STARTED:
         ep.instance.status = Status.Running
         ep.instance.next_seq, ep.instance.actions_seen = 0, 0
-        return [started, delivered], True
-    ep.new_events += [started, delivered]
-    follow_up_retry(ep, history, delivered)
+        return [started, delivered[0]], True
+    ep.new_events += [started, *delivered]
+    for event in delivered:
+        follow_up_retry(ep, history, event)
     return mark_played(history), False
 
 
@@ -109,8 +110,17 @@ def run_episode(
     instance: Instance, history: list[Event], message: Message, handle: Callable[..., Any], now: datetime,
 ) -> EpisodeResult:
     """Deliver one message to an instance, replay it, and return what to commit and run."""
+    return run_batch_episode(instance, history, [message.event], handle, now, message.msg_id)
+
+
+def run_batch_episode(
+    instance: Instance, history: list[Event], delivered: list[Event], handle: Callable[..., Any], now: datetime,
+    consumed_msg_id: int | None = None,
+) -> EpisodeResult:
+    """Deliver several events in one episode, as the extension does with a batch of messages (tests use this to
+    replay what arrives together); an ExecutionStarted comes alone."""
     ep = Episode(instance, now)
-    prior, fresh_start = _delivered_events(ep, history, message.event)
+    prior, fresh_start = _delivered_events(ep, history, delivered)
     if fresh_start:
         ep.new_events = prior
         prior = []
@@ -125,7 +135,7 @@ def run_episode(
         events, replace_history = [], True
     else:
         events, replace_history = [*ep.new_events, orchestrator_completed(now)], fresh_start
-    commit = Commit(instance, events, replace_history, message.msg_id, ep.children, ep.messages)
+    commit = Commit(instance, events, replace_history, consumed_msg_id, ep.children, ep.messages)
     return EpisodeResult(ep, commit, outcome)
 
 

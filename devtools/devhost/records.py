@@ -10,6 +10,10 @@ from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 from devtools.devhost.history import Event
 
 TERMINAL_STATUSES = frozenset({Status.Completed, Status.Failed, Status.Terminated})
+CURRENT_EXECUTION = ""
+"""The execution id of a message for whichever execution of the instance is current when it is delivered: an
+external event targets the instance, not an execution, so one raised just before a continue_as_new reaches the
+new execution (the extension clears the execution id of raised events for this reason)."""
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Instance:
 
 @dataclass
 class Message:
-    """An event waiting to be delivered to an instance's next episode."""
+    """An event waiting to be delivered to an instance's next episode (of one execution, or CURRENT_EXECUTION)."""
 
     instance_id: str
     execution_id: str

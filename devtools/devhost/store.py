@@ -14,7 +14,7 @@ from typing import Any
 from azure.durable_functions.models import OrchestrationRuntimeStatus as Status
 
 from devtools.devhost.history import Event, format_time
-from devtools.devhost.records import TERMINAL_STATUSES, Commit, Instance, InstanceQuery, Message
+from devtools.devhost.records import CURRENT_EXECUTION, TERMINAL_STATUSES, Commit, Instance, InstanceQuery, Message
 
 REPLACEABLE_STATUSES = TERMINAL_STATUSES | {Status.Canceled}
 """The extension's NonRunningStates: an instance id holding one of these may be started again."""
@@ -102,11 +102,18 @@ class Store:
         return [json.loads(row[0]) for row in rows]
 
     def next_message(self) -> Message | None:
-        """The oldest undelivered message, if any."""
+        """The oldest deliverable message, if any.
+
+        Not deliverable: messages of a suspended instance, and a message for the current execution while that
+        execution has not started (after a continue_as_new its history is empty until its ExecutionStarted is
+        delivered; the event waits for it).
+        """
         rows = self._query(
             "SELECT m.msg_id, m.instance_id, m.execution_id, m.event FROM inbox m LEFT JOIN instances i "
-            "ON i.instance_id = m.instance_id WHERE i.status IS NULL OR i.status != ? ORDER BY m.msg_id LIMIT 1",
-            (Status.Suspended.value,),
+            "ON i.instance_id = m.instance_id WHERE (i.status IS NULL OR i.status != ?) AND NOT ("
+            "m.execution_id = ? AND NOT EXISTS (SELECT 1 FROM history h WHERE h.instance_id = m.instance_id)) "
+            "ORDER BY m.msg_id LIMIT 1",
+            (Status.Suspended.value, CURRENT_EXECUTION),
         )
         if not rows:
             return None
@@ -119,11 +126,14 @@ class Store:
             db.execute("DELETE FROM inbox WHERE msg_id = ?", (msg_id,))
 
     def enqueue(self, message: Message) -> bool:
-        """Queue an event for a live instance; False if the instance or execution is gone."""
+        """Queue an event for a live instance; False if the instance or execution is gone.
+
+        A message for CURRENT_EXECUTION needs only the instance to be live.
+        """
         with self._transaction() as db:
             row = db.execute(
-                "SELECT status FROM instances WHERE instance_id = ? AND execution_id = ?",
-                (message.instance_id, message.execution_id),
+                "SELECT status FROM instances WHERE instance_id = ? AND (execution_id = ? OR ? = ?)",
+                (message.instance_id, message.execution_id, message.execution_id, CURRENT_EXECUTION),
             ).fetchone()
             if row is None or Status(row[0]) in TERMINAL_STATUSES:
                 return False

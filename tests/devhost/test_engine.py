@@ -57,6 +57,18 @@ def first_of_two_events(context: df.DurableOrchestrationContext):
     return [winner.result, rest, context.current_utc_datetime.year > 2000]
 
 
+@app.orchestration_trigger(context_name="context")
+def count_across_generations(context: df.DurableOrchestrationContext):
+    """Take one "tick" per execution and continue as new with the count, until it reaches the target."""
+    state = context.get_input()
+    tick = yield context.wait_for_external_event("tick")
+    seen = [*state["seen"], tick]
+    if len(seen) >= state["target"]:
+        return seen
+    context.continue_as_new({"target": state["target"], "seen": seen})
+    return None
+
+
 INDEX = index_functions([app])  # get_functions() may be called only once per app
 
 
@@ -82,7 +94,7 @@ def _wait_finished(engine: Engine, instance_id: str, timeout: float = 60.0) -> I
 
 def test_index_finds_orchestrators_and_activities_through_the_functions_api() -> None:
     index = INDEX
-    assert set(index.orchestrators) == {"retry_next_to_plain_tasks", "first_of_two_events"}
+    assert set(index.orchestrators) == {"retry_next_to_plain_tasks", "first_of_two_events", "count_across_generations"}
     assert set(index.activities) == {"fail_twice", "double"}
     assert index.orchestrators["first_of_two_events"] is first_of_two_events.build().get_user_function()
 
@@ -100,3 +112,14 @@ def test_events_are_delivered_by_name_in_any_order(engine: Engine) -> None:
     assert engine.raise_event(instance, "Left", '"l"')
     finished = _wait_finished(engine, "events")
     assert finished.output == '["r", "l", true]'
+
+
+def test_an_event_raised_before_a_continue_as_new_reaches_the_next_execution(engine: Engine) -> None:
+    """As in the extension, a raised event targets the instance, not the execution current when it was raised:
+    ticks raised while earlier ones are still being handled (each handled by continuing as new) all arrive."""
+    instance = engine.start_new("count_across_generations", "ticks", '{"target": 6, "seen": []}')
+    for n in range(6):
+        assert engine.raise_event(instance, "tick", str(n))
+    finished = _wait_finished(engine, "ticks")
+    assert finished.status is Status.Completed, finished.output
+    assert finished.output == "[0, 1, 2, 3, 4, 5]"

@@ -1,8 +1,9 @@
-"""HTTP starters called in-process with an in-memory Durable client: the 400/404/409/413/415 branches in
-milliseconds."""
+"""HTTP starters called in-process with an in-memory Durable client: the 400/404/413/415 branches and the hand-off
+to the app's deployer, in milliseconds."""
 
 import asyncio
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from http_api.deploy import start_deploy
 from http_api.provision import start_provision
 from http_api.responses import MAX_BODY_BYTES
 from http_api.status import get_status
+from orchestrations.deployer import EVENT
 from share_layout import paths
 from tests.function_app.durable_client import FakeDurableClient, Instance, RacingDurableClient, Status, get, post
 from tests.function_app.invoke import client_function, user_function
@@ -51,43 +53,55 @@ def fields_of(body: dict[str, Any]) -> dict[str, str]:
     return {item["field"]: item["message"] for item in body["error"]["fields"]}
 
 
-@pytest.mark.parametrize("running", [Status.Pending, Status.Running])
-def test_a_deploy_of_an_app_whose_name_extends_another_does_not_block_it(client, running) -> None:
-    status, started = deploy(client, "chat-two")
-    assert status == 202
-    client.instances[started["id"]].runtime_status = running
+def requests_to(client: FakeDurableClient, app_name: str) -> list[dict[str, Any]]:
+    """The deploy_requested events raised to the app's deployer, in order."""
+    return [data for target, name, data in client.events if target == f"deployer_{app_name}" and name == EVENT]
+
+
+def test_a_deploy_is_handed_to_the_app_s_deployer_under_a_new_request_id(client) -> None:
     status, body = deploy(client, "chat")
     assert status == 202, body
-    assert {instance.input["app_name"] for instance in client.instances.values()} == {"chat", "chat-two"}
+    assert re.fullmatch(r"deploy_chat_\d{8}T\d{12}_[0-9a-f]{4}", body["id"]), body["id"]
+    assert body["statusQueryGetUri"].endswith(f"/api/status/{body['id']}") and body["duplicate"] is False
+    assert client.instances["deployer_chat"].name == "deployer"
+    (event,) = requests_to(client, "chat")
+    assert event["request_id"] == body["id"] and event["trigger"]["kind"] == "user"
+
+
+def test_a_deploy_of_an_app_whose_name_extends_another_goes_to_its_own_deployer(client) -> None:
+    deploy(client, "chat-two")
+    deploy(client, "chat")
+    assert [event["job"]["app_name"] for event in requests_to(client, "chat")] == ["chat"]
+    assert [event["job"]["app_name"] for event in requests_to(client, "chat-two")] == ["chat-two"]
 
 
 @pytest.mark.parametrize("live", [Status.Pending, Status.Running, Status.Suspended])
-def test_a_second_deploy_of_the_same_app_is_409_naming_the_running_one_inside_error(client, live) -> None:
+def test_a_second_deploy_while_the_deployer_is_busy_is_queued_to_it_not_refused(client, live) -> None:
     _, first = deploy(client, "chat")
-    client.instances[first["id"]].runtime_status = live
-    status, body = deploy(client, "chat")
-    assert status == 409
-    assert set(body) == {"error"} and body["error"]["instanceId"] == first["id"] == "deploy_chat"
-    assert first["id"] in body["error"]["message"]
-    assert len(client.instances) == 1
+    client.instances["deployer_chat"].runtime_status = live
+    status, second = deploy(client, "chat", version="v2")
+    assert status == 202, second
+    assert second["id"] != first["id"]
+    assert [event["request_id"] for event in requests_to(client, "chat")] == [first["id"], second["id"]]
+    assert [instance.name for instance in client.instances.values()] == ["deployer"]
 
 
-def test_a_deploy_that_loses_the_race_to_create_is_409_naming_the_winner(share: Path) -> None:
-    winner = {"app_name": "chat", "by": "the other request"}
-    client = RacingDurableClient(winner_input=winner)
+def test_a_starter_that_loses_the_race_to_start_the_deployer_queues_to_the_winner(share: Path) -> None:
+    client = RacingDurableClient(winner_input={"app_name": "chat"})
     status, body = deploy(client, "chat")
-    assert status == 409, body
-    assert body["error"]["instanceId"] == "deploy_chat"
-    assert [instance.input for instance in client.instances.values()] == [winner]
+    assert status == 202, body
+    assert list(client.instances) == ["deployer_chat"]
+    assert [event["request_id"] for event in requests_to(client, "chat")] == [body["id"]]
 
 
 @pytest.mark.parametrize("finished", [Status.Completed, Status.Failed, Status.Terminated])
-def test_a_finished_deploy_does_not_block_the_next(client, finished) -> None:
-    _, first = deploy(client, "chat")
-    client.instances[first["id"]].runtime_status = finished
-    status, second = deploy(client, "chat", version="v2")
-    assert status == 202 and second["id"] == first["id"]
-    assert client.instances[first["id"]].input["version"] == "v2"
+def test_a_deployer_that_ended_is_started_again(client, finished) -> None:
+    deploy(client, "chat")
+    client.instances["deployer_chat"].runtime_status = finished
+    status, body = deploy(client, "chat", version="v2")
+    assert status == 202, body
+    assert client.instances["deployer_chat"].runtime_status == Status.Pending
+    assert requests_to(client, "chat")[-1]["job"]["version"] == "v2"
 
 
 ERRORS = [
@@ -111,9 +125,9 @@ def test_every_error_has_one_shape_with_everything_inside_error(client, trigger,
 def test_the_deploy_job_in_history_carries_the_request_fields_not_the_request(client) -> None:
     body = {"app_name": "chat", "base_model": BASE_MODEL, "version": "v1", "readiness_timeout_s": 30}
     call(start_deploy, post("deploy", body), client)
-    (instance,) = client.instances.values()
-    assert "request" not in instance.input
-    assert {key: instance.input[key] for key in body} == body
+    (event,) = requests_to(client, "chat")
+    assert "request" not in event["job"]
+    assert {key: event["job"][key] for key in body} == body
 
 
 def test_a_body_over_the_size_limit_is_413_before_it_is_parsed(client) -> None:

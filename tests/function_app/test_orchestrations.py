@@ -42,14 +42,17 @@ def deploy_fakes(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any],
 
 
 def provision_fakes(extra: dict[str, Any] | None = None) -> dict[str, Callable[[Any], Any]]:
-    return {"prepare_share": lambda _p: ["inference"], "create_app": lambda _p: OUTPUTS | (extra or {})}
+    return {"prepare_share": lambda _p: ["inference"], "create_app": lambda _p: OUTPUTS | (extra or {}),
+            "register_app": lambda config: config}
 
 
 def test_provision_succeeds_with_the_app_outputs(tmp_path: Path) -> None:
     result = run_orchestrator(provision, PROVISION_INPUT, provision_fakes(), tmp_path)
     assert result.status == "Completed" and result.output == OUTPUTS
-    assert result.calls == [("prepare_share", {"target": "local", "app_name": "app-one"}),
-                            ("create_app", PROVISION_INPUT)]
+    assert result.calls[:2] == [("prepare_share", {"target": "local", "app_name": "app-one"}),
+                                ("create_app", PROVISION_INPUT)]
+    registered = result.calls[2]
+    assert registered[0] == "register_app" and registered[1]["ACA_APP_ENDPOINT"] == OUTPUTS["ACA_APP_ENDPOINT"]
     assert result.custom_statuses[-1]["step"] == "done"
 
 
@@ -99,7 +102,12 @@ def test_deploy_runs_every_step_in_order_and_records_what_it_deployed(tmp_path: 
     assert result.output["revision"] == "app-one--7" and result.output["changes"]["code_copied"] == ["a.py"]
     steps = [status["step"] for status in result.custom_statuses]
     assert steps.index("sync_code") < steps.index("restart") < steps.index("wait_ready") < steps.index("done")
-    assert any(status.get("detail") == "loading" for status in result.custom_statuses)
+    waiting = next(status for status in result.custom_statuses if "probes" in status)
+    assert waiting["detail"] == "loading; 0 s of 60 s" and waiting["timeout_s"] == 60
+    assert waiting["deadline"] == "2026-01-01T00:01:00.000000Z" and waiting["step_started_at"].endswith("Z")
+    assert waiting["results"]["sync_code"] == {"files_copied": 1, "bytes_copied": 0, "files_deleted": 0,
+                                               "files_unchanged": 3}
+    assert result.custom_statuses[-1]["results"]["snapshot_adapter"] == {"version": "abc123", "files_copied": 2}
 
 
 def test_an_activity_failing_fails_the_deploy_naming_the_step(tmp_path: Path) -> None:
