@@ -1,13 +1,17 @@
 """Generate the tiny model into a local share, start the local host, provision, deploy, ask the endpoint."""
 
 import argparse
+import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from openai import OpenAI
 
-from devtools.demo.api_client import FunctionAppClient
 from devtools.devhost.process import HostProcess
 from devtools.tiny_model import build
 from devtools.tiny_model.build import BASE_SUBDIR
@@ -30,6 +34,17 @@ def ask(endpoint: str, api_key: str) -> str:
     return reply.choices[0].message.content or ""
 
 
+def ftdeploy(host: HostProcess, *args: str) -> Any:
+    """Run the `ftdeploy` command line with --json: its progress shows on stderr, its result is returned."""
+    print(f"$ ftdeploy {' '.join(args)}")
+    env = {**os.environ, "FTDEPLOY_URL": host.base_url, "FTDEPLOY_KEY": host.key or ""}
+    done = subprocess.run([sys.executable, "-m", "ftdeploy", *args, "--json"], cwd=FUNCTION_APP_ROOT, env=env,
+                          stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"ftdeploy {args[0]} failed (exit {done.returncode}); its error is above")
+    return json.loads(done.stdout)
+
+
 def run(root: Path) -> None:
     """The demo, leaving nothing running whatever happens."""
     started = time.monotonic()
@@ -42,12 +57,9 @@ def run(root: Path) -> None:
     try:
         with host:
             print(f"Local Functions host at {host.base_url}")
-            api = FunctionAppClient(host.base_url, host.key)
-            print("POST /api/provision")
-            outputs = api.run("provision", {"app_name": APP_NAME})
-            print("POST /api/deploy")
-            record = api.run("deploy", {"app_name": APP_NAME, "base_model": BASE_SUBDIR.as_posix()})
-            api.close()
+            config = str(root / "inference.config.json")
+            outputs = ftdeploy(host, "provision", "--app", APP_NAME, "--config", config)["output"]
+            record = ftdeploy(host, "deploy", "--config", config, "--base-model", BASE_SUBDIR.as_posix())["output"]
             api_key = AppFiles(root / "apps" / APP_NAME).ensure_api_key()
             print(f"\nQ: {QUESTION}\nA: {ask(record['endpoint'], api_key)}")
             print(f"\nEndpoint: {outputs['ACA_APP_ENDPOINT']}/v1  (adapter version {record['version']}, "
