@@ -6,12 +6,13 @@ SHARE ?= .local/share
 PORT ?= 7071
 STATE_DIR ?= .devhost
 
-.PHONY: install system-deps demo test test-fast lint serve tiny-model bench stop clean
+.PHONY: install system-deps demo demo-azure test test-fast lint serve tiny-model bench stop clean
 
-$(STAMP): requirements.txt devtools/requirements.txt inference_container/requirements.txt
+$(STAMP): requirements.txt devtools/requirements.txt inference_container/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r devtools/requirements.txt
+	$(PY) -m pip install --quiet --quiet --no-deps -e .  # the ftdeploy command (pyproject.toml)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,6 +22,10 @@ system-deps:
 
 demo: install
 	$(PY) -m devtools.demo
+
+# The same flow on the azure target, against the simulators (tests/simulators), with a table of requests.
+demo-azure: install
+	$(PY) -m devtools.demo_azure
 
 test: install system-deps lint
 	$(PY) -m pytest

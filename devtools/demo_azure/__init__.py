@@ -1,0 +1,1 @@
+"""`python -m devtools.demo_azure` (`make demo-azure`): the whole job on the azure target, against the simulators."""
