@@ -41,6 +41,9 @@ param inferenceStorageAccountName string = ''
 @description('Whether provisioning may create missing shared resources (environment, workspace, storage) in that group: grants the extra roles that needs.')
 param inferenceMayCreateResources bool = false
 
+@description('File share the deploys write to; empty for the fine-tuning template\'s default name in that group.')
+param inferenceFileShareName string = ''
+
 @description('Standard Webhooks secret (whsec_...) stored in Key Vault as webhook-secret; empty leaves the vault\'s current value alone.')
 @secure()
 param webhookSecret string = ''
@@ -132,6 +135,7 @@ module inferenceRbac 'app/inference-rbac.bicep' = {
   params: {
     functionPrincipalId: identities.outputs.functionPrincipalId
     storageAccountName: inferenceStorageAccountName
+    fileShareName: inferenceFileShareName
     mayCreateResources: inferenceMayCreateResources
   }
 }
@@ -151,12 +155,14 @@ module functionApp 'app/function.bicep' = {
     keyVaultName: vault.outputs.name
     webhookSecretName: vault.outputs.webhookSecretName
     inferenceSettings: {
-      INFERENCE_SUBSCRIPTION_ID: subscription().subscriptionId
-      INFERENCE_RESOURCE_GROUP: inferenceResourceGroupName
-      INFERENCE_STORAGE_ACCOUNT: inferenceRbac.outputs.storageAccountName
-      INFERENCE_IMAGE: '${registry.outputs.loginServer}/finetune-inference:${inferenceImageTag}'
-      INFERENCE_REGISTRY_SERVER: registry.outputs.loginServer
-      INFERENCE_PULL_IDENTITY_ID: identities.outputs.pullIdentityId
+      // The names service_settings.py reads (the Azure target's settings).
+      AZURE_SUBSCRIPTION_ID: subscription().subscriptionId
+      AZURE_RESOURCE_GROUP: inferenceResourceGroupName
+      AZURE_STORAGE_ACCOUNT: inferenceRbac.outputs.storageAccountName
+      AZURE_FILE_SHARE: inferenceRbac.outputs.fileShareName
+      AZURE_INFERENCE_IMAGE: '${registry.outputs.loginServer}/finetune-inference:${inferenceImageTag}'
+      AZURE_INFERENCE_REGISTRY_SERVER: registry.outputs.loginServer
+      AZURE_INFERENCE_PULL_IDENTITY_ID: identities.outputs.pullIdentityId
     }
   }
   // The host starts with its identity-based storage connection, so its roles come first.

@@ -22,6 +22,9 @@ param functionPrincipalId string
 @description('Storage account holding the share; empty for the fine-tuning template\'s default name in this group.')
 param storageAccountName string
 
+@description('File share the deploys write to; empty for the fine-tuning template\'s default name in this group.')
+param fileShareName string = ''
+
 param mayCreateResources bool
 
 var containerAppsContributor = '358470bc-b998-42bd-ab17-a7e34c199c0f' // Container Apps Contributor
@@ -33,6 +36,8 @@ var logAnalyticsContributor = '92aaf0da-9dab-42b6-94a3-d43ce8d16293' // Log Anal
 
 // The same default as inference.bicep's storageAccountName, computed in the same resource group.
 var shareStorageAccountName = empty(storageAccountName) ? 'aistorage${substring(uniqueString(resourceGroup().id), 0, 5)}' : storageAccountName
+// Likewise inference.bicep's fileShareName default.
+var shareName = empty(fileShareName) ? 'aifileshare${substring(uniqueString(resourceGroup().id), 0, 5)}' : fileShareName
 
 resource shareStorage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: shareStorageAccountName
@@ -94,3 +99,4 @@ resource workspaceContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
 }
 
 output storageAccountName string = shareStorage.name
+output fileShareName string = shareName

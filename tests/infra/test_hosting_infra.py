@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
+from service_settings import ServiceSettings
+from targets import missing_azure_settings
 from tests.infra.bicep_literals import arm_declaration
 from tests.infra.bicep_reader import BicepFile, read_bicep, read_bicep_text
 from tests.infra.conftest import INFRA, REPO
@@ -145,9 +147,20 @@ def test_backend_check_catches_a_switch_to_the_durable_task_scheduler(settings: 
 
 def test_the_azure_target_gets_where_to_provision(main: BicepFile):
     passed = top_level_keys(block(main.modules["functionApp"].body, "inferenceSettings"))
-    assert set(passed) == {"INFERENCE_SUBSCRIPTION_ID", "INFERENCE_RESOURCE_GROUP", "INFERENCE_STORAGE_ACCOUNT",
-                           "INFERENCE_IMAGE", "INFERENCE_REGISTRY_SERVER", "INFERENCE_PULL_IDENTITY_ID"}
-    assert passed["INFERENCE_IMAGE"] == main.outputs["INFERENCE_IMAGE"].value
+    assert set(passed) == {
+        "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_STORAGE_ACCOUNT", "AZURE_FILE_SHARE",
+        "AZURE_INFERENCE_IMAGE", "AZURE_INFERENCE_REGISTRY_SERVER", "AZURE_INFERENCE_PULL_IDENTITY_ID",
+    }
+    assert passed["AZURE_INFERENCE_IMAGE"] == main.outputs["INFERENCE_IMAGE"].value
+
+
+def test_every_setting_the_hosting_infra_passes_is_one_the_function_app_reads(main: BicepFile):
+    passed = top_level_keys(block(main.modules["functionApp"].body, "inferenceSettings"))
+    read = {name.upper() for name in ServiceSettings.model_fields}
+    assert set(passed) - read == set()
+    in_azure = ServiceSettings.model_construct(None, **{name.lower(): "x" for name in passed})
+    missing = set(missing_azure_settings(in_azure))
+    assert missing == set(), f"the Azure target would still miss {missing} in Azure"
 
 
 def test_share_role_targets_the_same_default_account_as_the_inference_template():
