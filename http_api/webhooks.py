@@ -14,6 +14,7 @@ so a captured delivery cannot be replayed against another app.
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -70,7 +71,7 @@ def replay_answer(req: func.HttpRequest, submitted: Submitted, digest: str) -> f
 
 
 async def _accept(req: func.HttpRequest, client: df.DurableOrchestrationClient, call: signature.SignedCall,
-                  body: TrainingComplete, digest: str) -> func.HttpResponse:
+                  body: TrainingComplete, digest: str, arrived: datetime) -> func.HttpResponse:
     request_id = webhook_request_id(body.app_name, call.webhook_id)
     known = await find_request(client, request_id)
     if known is not None:  # a redelivery: what was accepted then is the answer, whatever the share holds now
@@ -80,7 +81,7 @@ async def _accept(req: func.HttpRequest, client: df.DurableOrchestrationClient, 
     job = await asyncio.to_thread(plan_deploy, body, get_settings(), registered)
     trigger = DeployTrigger(kind="webhook", webhook_id=call.webhook_id, run_id=body.run_id, body_sha256=digest)
     try:
-        submitted = await submit_deploy(client, job, request_id, trigger)
+        submitted = await submit_deploy(client, job, request_id, trigger, requested_at=arrived)
     except DeployNotAccepted as error:
         return error_response(503, str(error), requestId=request_id)
     if submitted.duplicate:  # another delivery of the same id won the race
@@ -93,6 +94,7 @@ async def _accept(req: func.HttpRequest, client: df.DurableOrchestrationClient, 
 @bp.durable_client_input(client_name="client")
 async def training_complete(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Verify a signed training-complete call, then queue a deploy of the adapter it names (202), once per id."""
+    arrived = datetime.now(UTC)  # orders the app's requests by arrival, not by how long the checks below took
     try:
         verifiers = signature.verifiers(get_settings().webhook_secret)
     except signature.WebhookNotConfigured as error:
@@ -101,7 +103,7 @@ async def training_complete(req: func.HttpRequest, client: df.DurableOrchestrati
         raw = check_envelope(req)
         call = signature.verify(verifiers, raw, req.headers)
         body = parse_body(req, TrainingComplete)
-        return await _accept(req, client, call, body, body_sha256(raw))
+        return await _accept(req, client, call, body, body_sha256(raw), arrived)
     except BadRequest as error:
         log.info("Webhook refused (%s): %s", error.status_code, error.message)
         return refused_response(error)
