@@ -99,6 +99,16 @@ def app_and_target(ctx: Context) -> tuple[str | None, str | None]:
     return app, args.target or (config_file.target_of(config) if same_app and config is not None else None)
 
 
+def follow_deploy(ctx: Context, instance_id: str) -> Exit:
+    """Wait for a deploy request to end (following a superseding one), print its summary; raises on failure."""
+    final = follow(ctx.client, ctx.output, instance_id)
+    outputs = completed_output(final, "deploy")
+    for line in render.deploy_summary(outputs if isinstance(outputs, dict) else {}):
+        ctx.output.result(line)
+    ctx.output.data(final)
+    return Exit.OK
+
+
 def send_deploy(ctx: Context, body: dict[str, Any], app: str | None) -> Exit:
     """POST /api/deploy (base_model from the app's current deployment when not given), wait, print the result."""
     if body.get("base_model") is None:
@@ -113,12 +123,7 @@ def send_deploy(ctx: Context, body: dict[str, Any], app: str | None) -> Exit:
         raise
     if instance_id is None:
         return Exit.OK
-    final = follow(ctx.client, ctx.output, instance_id)
-    outputs = completed_output(final, "deploy")
-    for line in render.deploy_summary(outputs if isinstance(outputs, dict) else {}):
-        ctx.output.result(line)
-    ctx.output.data(final)
-    return Exit.OK
+    return follow_deploy(ctx, instance_id)
 
 
 def deploy(ctx: Context) -> Exit:

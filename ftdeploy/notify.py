@@ -4,10 +4,8 @@ import json
 import os
 from pathlib import Path
 
-from ftdeploy import render
-from ftdeploy.commands import Context, body_of, start
+from ftdeploy.commands import Context, body_of, follow_deploy, start
 from ftdeploy.errors import CliError, Exit
-from ftdeploy.waiting import completed_output, follow
 from ftdeploy.webhook import signed_headers
 
 SECRET_ENV = "FTDEPLOY_WEBHOOK_SECRET"
@@ -39,9 +37,4 @@ def notify(ctx: Context) -> Exit:
     instance_id = start(ctx, ROUTE, content=body, headers=signed_headers(secret, source, body))
     if instance_id is None:
         return Exit.OK
-    final = follow(ctx.client, ctx.output, instance_id)
-    outputs = completed_output(final, "deploy")
-    for line in render.deploy_summary(outputs if isinstance(outputs, dict) else {}):
-        ctx.output.result(line)
-    ctx.output.data(final)
-    return Exit.OK
+    return follow_deploy(ctx, instance_id)

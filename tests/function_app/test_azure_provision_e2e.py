@@ -7,7 +7,6 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openai import OpenAI
@@ -18,8 +17,7 @@ from service_settings import FUNCTION_APP_ROOT
 from share_layout import paths
 from share_layout.manifest import manifest_of_directory
 from targets.azure.arm.template import API_KEY_SECRET
-from tests.function_app.host import start
-from tests.function_app.test_azure_deploy import poll_until_done
+from tests.function_app.azure_host import run, simulated_azure_host
 from tests.simulators.azure_files import DEFAULT_ACCOUNT
 from tests.simulators.faults import FaultPlan
 from tests.simulators.simulated_azure import ENVIRONMENT_NAME, ENVIRONMENT_STORAGE, RESOURCE_GROUP, SimulatedArm
@@ -45,18 +43,8 @@ def arm(simulated_arm: SimulatedArm, tiny_share: TinyModelPaths) -> SimulatedArm
 @pytest.fixture
 def host(arm: SimulatedArm, simulated_azure_env: dict[str, str], tmp_path: Path) -> Iterator[HostProcess]:
     """The function app on devhost, its settings pointing at the simulators."""
-    env = {**simulated_azure_env, "LOCAL_TARGET_ROOT": str(tmp_path / "local"), "READINESS_POLL_SECONDS": "1",
-           "AZURE_PROVISIONING_POLL_SECONDS": "1", "AZURE_INFERENCE_IMAGE": "cr.example.io/finetune-inference:1"}
-    with HostProcess(FUNCTION_APP_ROOT, tmp_path / "devhost", function_key="test-key", env=env,
-                     startup_timeout=120) as process:
+    with simulated_azure_host(simulated_azure_env, tmp_path) as process:
         yield process
-
-
-def run(host: HostProcess, route: str, body: dict[str, Any], seen: list[str]) -> dict[str, Any]:
-    reply = start(host, route, body)
-    seen.append(reply.text)
-    assert reply.status_code == 202, reply.text
-    return poll_until_done(host, reply.json()["id"], seen)
 
 
 def test_provision_again_deploy_provision_again_keeps_serving_the_deploy_and_leaks_no_secret(

@@ -6,7 +6,6 @@ left as it was."""
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +17,8 @@ from service_settings import FUNCTION_APP_ROOT
 from share_layout import paths
 from share_layout.manifest import manifest_of_directory
 from targets.azure.arm.template import API_KEY_SECRET
-from tests.function_app.host import HTTP_TIMEOUT, start
+from tests.function_app.azure_host import run, simulated_azure_host
+from tests.function_app.host import HTTP_TIMEOUT
 from tests.function_app.test_azure_deploy import poll_until_done
 from tests.function_app.webhook_helpers import ROUTE, SECRET, body_bytes, signed_headers
 from tests.simulators.simulated_azure import LOCATION, RESOURCE_GROUP, SimulatedArm
@@ -47,20 +47,8 @@ def arm(simulated_arm: SimulatedArm, tiny_share: TinyModelPaths) -> SimulatedArm
 @pytest.fixture
 def host(arm: SimulatedArm, simulated_azure_env: dict[str, str], tmp_path: Path) -> Iterator[HostProcess]:
     """The function app on devhost; its Azure settings name the fine-tuning group, account and share."""
-    env = {**simulated_azure_env, "LOCAL_TARGET_ROOT": str(tmp_path / "local"), "READINESS_POLL_SECONDS": "1",
-           "AZURE_PROVISIONING_POLL_SECONDS": "1", "AZURE_INFERENCE_IMAGE": "cr.example.io/finetune-inference:1",
-           "WEBHOOK_SECRET": SECRET}
-    with HostProcess(FUNCTION_APP_ROOT, tmp_path / "devhost", function_key="test-key", env=env,
-                     startup_timeout=120) as process:
+    with simulated_azure_host(simulated_azure_env, tmp_path, WEBHOOK_SECRET=SECRET) as process:
         yield process
-
-
-def run(host: HostProcess, route: str, body: dict[str, Any], seen: list[str]) -> dict[str, Any]:
-    """POST /api/<route>, expect 202, then the instance's final status (every body read kept in `seen`)."""
-    reply = start(host, route, body)
-    seen.append(reply.text)
-    assert reply.status_code == 202, reply.text
-    return poll_until_done(host, reply.json()["id"], seen)
 
 
 def test_a_deploy_by_name_serves_from_the_share_the_app_was_provisioned_with(
