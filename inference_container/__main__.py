@@ -7,6 +7,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
+from inference_container.adapter_pointer import follow_adapter_pointer
 from inference_container.app import create_app
 from inference_container.settings import Settings
 
@@ -29,7 +30,7 @@ def _describe(error: Any) -> str:
 
 def main() -> None:
     """Run the server until it is stopped."""
-    settings = _settings_or_exit()
+    settings = follow_adapter_pointer(_settings_or_exit())
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)

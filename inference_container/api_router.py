@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from inference_container.auth import require_api_key
 from inference_container.errors import APIError, create_error_response
-from inference_container.protocol import ChatCompletionRequest, CompletionRequest, ModelCard, ModelList
+from inference_container.protocol import ChatCompletionRequest, CompletionRequest, ModelList
 from inference_container.serving_chat import OpenAIServingChat
 from inference_container.serving_completion import OpenAIServingCompletion
 
@@ -62,15 +62,8 @@ async def index() -> Response:
 
 @v1.get("/models")
 async def models(request: Request, _: Serving) -> ModelList:
-    """The base model and, when served, the adapter (whose parent is the base)."""
-    settings = request.app.state.settings
-    max_len = request.app.state.max_model_len
-    base = settings.base_model_name
-    cards = [ModelCard(id=base, root=str(settings.model_path.name), max_model_len=max_len)]
-    if settings.adapter_model_name is not None:
-        cards.append(ModelCard(id=settings.adapter_model_name, root=str(settings.adapter_path.name),
-                               parent=base, max_model_len=max_len))
-    return ModelList(data=cards)
+    """The base model and, when served, the adapter version and its stable alias (whose parent is the base)."""
+    return ModelList(data=request.app.state.models.cards())
 
 
 @v1.post("/chat/completions")

@@ -1,6 +1,7 @@
 """One OpenAI-shaped error response, and the handlers that route every failure through it."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,22 +18,26 @@ class APIError(Exception):
     """An error a client caused or must know about, rendered in OpenAI's shape."""
 
     def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, err_type: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.param, self.code = status, message, param, code
-        self.headers = headers
+        self.headers, self.err_type, self.extra = headers, err_type, extra
 
 
-def error_body(status: int, message: str, param: str | None = None, code: str | None = None) -> dict:
-    """The `{"error": {...}}` payload OpenAI clients parse."""
-    err_type = _TYPES.get(status, "invalid_request_error" if status < 500 else "internal_error")
+def error_body(status: int, message: str, param: str | None = None, code: str | None = None,
+               err_type: str | None = None) -> dict:
+    """The `{"error": {...}}` payload OpenAI clients parse; `err_type` overrides the type the status implies."""
+    err_type = err_type or _TYPES.get(status, "invalid_request_error" if status < 500 else "internal_error")
     return {"error": {"message": message, "type": err_type, "param": param, "code": code}}
 
 
 def create_error_response(status: int, message: str, param: str | None = None, code: str | None = None,
-                          headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one way this server answers with an error."""
-    return JSONResponse(error_body(status, message, param, code), status_code=status, headers=headers)
+                          headers: dict[str, str] | None = None, err_type: str | None = None,
+                          extra: dict[str, Any] | None = None) -> JSONResponse:
+    """The one way this server answers with an error (`extra`: fields beside `error`, e.g. a gate transcript)."""
+    body = {**error_body(status, message, param, code, err_type), **(extra or {})}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
@@ -54,7 +59,7 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, APIError)
-    return create_error_response(exc.status, exc.message, exc.param, exc.code, exc.headers)
+    return create_error_response(exc.status, exc.message, exc.param, exc.code, exc.headers, exc.err_type, exc.extra)
 
 
 async def _on_http(_: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,9 @@ An entry is `<cache_dir>/<key>/` with the merged model's files and `manifest.jso
 each file). It is written under a temporary name and renamed into place, so a reader never sees a half
 entry; an entry whose manifest is missing or whose files do not match it is deleted and rebuilt.
 The key hashes the adapter's file contents and the base files' names, sizes and modification times
-(hashing multi-GB base weights on every start would cost as much as the merge the cache saves).
+(hashing multi-GB base weights on every start would cost as much as the merge the cache saves). Adapter versions
+with different files therefore have different keys; an in-place swap stores the new version's entry under the key
+a restart with ADAPTER_PATH of that version computes (`plain_state_dict` strips the base view's LoRA wrappers).
 """
 
 import hashlib
@@ -53,12 +55,14 @@ def load_entry(cache_dir: Path, key: str) -> tuple[Path, dict[str, torch.Tensor]
         return None
 
 
-def store_entry(cache_dir: Path, key: str, model: Any) -> Path | None:
-    """Save merged weights under `key` atomically; None (and a warning) if the cache is not writable."""
+def store_entry(cache_dir: Path, key: str, model: Any,
+                state_dict: dict[str, torch.Tensor] | None = None) -> Path | None:
+    """Save merged weights (`state_dict`, default the model's) under `key` atomically; None (and a warning) if the
+    cache is not writable."""
     temp = cache_dir / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(temp, safe_serialization=True)
+        model.save_pretrained(temp, safe_serialization=True, state_dict=state_dict)
         files = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p.read_bytes())} for p in _files(temp)}
         (temp / MANIFEST).write_text(json.dumps({"key": key, "files": files}, indent=2))
         os.rename(temp, cache_dir / key)
@@ -67,6 +71,12 @@ def store_entry(cache_dir: Path, key: str, model: Any) -> Path | None:
         log.warning("could not write merged cache entry %s (%s); serving without caching", key, exc)
         shutil.rmtree(temp, ignore_errors=True)
         return None
+
+
+def plain_state_dict(model: Any) -> dict[str, torch.Tensor]:
+    """The merged model's weights under the names the plain model has, without peft's LoRA wrappers and tensors."""
+    return {key.replace(".base_layer.", "."): value for key, value in model.state_dict().items()
+            if ".lora_" not in key}
 
 
 def _read_verified(entry: Path) -> dict[str, torch.Tensor]:

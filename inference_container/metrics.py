@@ -1,6 +1,6 @@
 """Prometheus metrics, with vLLM's names where vLLM has one; one CollectorRegistry per app."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
 
@@ -26,6 +26,12 @@ class ServerMetrics:
         self.merged_cache_hit = Gauge("inference_merged_cache_hit",
                                       "1 when merged weights came from the cache at start-up, else 0.",
                                       registry=r)
+        self.adapter_swaps = Counter("inference_adapter_swaps", "In-place adapter swaps by result (success, "
+                                     "gate_failed, adapter_load_failed, drain_timeout, swap_failed).", ["result"],
+                                     registry=r)
+        self.adapter_version = Info("inference_adapter_version", "The adapter version serving now.", registry=r)
+        self.adapter_swap_pause = Gauge("inference_adapter_swap_pause_seconds",
+                                        "How long the last swap held client requests back.", registry=r)
 
     def record_finish(self, reason: str, prompt_tokens: int, completion_tokens: int, latency: float) -> None:
         """Count one finished request."""

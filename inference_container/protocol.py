@@ -189,6 +189,7 @@ class _Envelope(BaseModel, Generic[ChoiceT]):
     id: str
     object: str
     choices: list[ChoiceT]
+    system_fingerprint: str | None = None  # `adapter-<version>` or `base`: the weights that produced it
 
 
 class ChatCompletionResponse(_Envelope[ChatChoice]):

@@ -16,10 +16,21 @@ from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from inference_container.engine import Engine, Finished, GenerationRequest, QueueFullError, SamplingParams, TextDelta
+from inference_container.engine import (
+    Admitted,
+    Engine,
+    Finished,
+    GenerationRequest,
+    QueueFullError,
+    SamplingParams,
+    TextDelta,
+)
 from inference_container.engine.types import Event
 from inference_container.errors import APIError
 from inference_container.protocol import SamplingRequest, UsageInfo
+from inference_container.served_models import Route, ServedModels, fingerprint, version_header
+
+VERSION_HEADER = "x-adapter-version"
 
 log = logging.getLogger("inference_container.requests")
 
@@ -28,20 +39,14 @@ class ServingContext:
     """The loaded engine, tokenizer and the names clients may ask for."""
 
     def __init__(self, engine: Engine, tokenizer: Any, max_model_len: int, vocab_size: int,
-                 model_names: list[str], base_view_name: str | None = None) -> None:
+                 models: ServedModels, base_view: bool = False) -> None:
         self.engine, self.tokenizer, self.max_model_len = engine, tokenizer, max_model_len
-        self.vocab_size, self.model_names = vocab_size, model_names
-        self.base_view_name = base_view_name  # the model id answered from the merged weights' base view
+        self.vocab_size, self.models = vocab_size, models
+        self.base_view = base_view  # the base id is answered from the merged weights' base view
 
-    def uses_base_view(self, name: str) -> bool:
-        """Whether requests for `name` run on the base model's weights (taken back out of the merge)."""
-        return name == self.base_view_name
-
-    def check_model(self, name: str) -> None:
-        """404 unless `name` is the base model or the adapter."""
-        if name not in self.model_names:
-            raise APIError(404, f"The model '{name}' does not exist; available: {', '.join(self.model_names)}",
-                           param="model", code="model_not_found")
+    def route(self, name: str) -> Route:
+        """How a request for `name` runs; 404 unless `name` is the base model, the adapter version or the alias."""
+        return self.models.resolve(name, self.base_view)
 
     def sampling_params(self, request: SamplingRequest, prompt_len: int) -> SamplingParams:
         """Validate the options, the prompt length and the token limit; build the engine's parameters."""
@@ -71,7 +76,7 @@ class RequestStream:
     """The async side of one engine request: iterate its events; `cancel` frees its slot."""
 
     def __init__(self, engine: Engine, prompt_ids: list[int], params: SamplingParams, prefix: str,
-                 base_model: bool = False) -> None:
+                 route: Route | None = None, internal: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._engine, self.started = engine, time.monotonic()
@@ -82,19 +87,37 @@ class RequestStream:
             with contextlib.suppress(RuntimeError):  # the loop is gone (shutdown): nobody is listening
                 loop.call_soon_threadsafe(self._queue.put_nowait, event)
 
-        self.request = GenerationRequest(self.request_id, prompt_ids, params, emit, base_model=base_model)
+        route = route or Route(base_model=False)
+        self.request = GenerationRequest(self.request_id, prompt_ids, params, emit, internal=internal,
+                                         base_model=route.base_model, adapter_version=route.pinned_version)
         try:
             engine.submit(self.request)
         except QueueFullError:
             raise APIError(429, "The server is busy: its request queue is full. Retry shortly.",
                            code="queue_full", headers={"Retry-After": "1"}) from None
 
-    async def events(self, raw: Request | None = None) -> AsyncIterator[Event]:
-        """Yield events until Finished; with `raw`, a client that disconnects meanwhile cancels the request."""
+    async def first_event(self, raw: Request | None = None) -> Admitted | Finished:
+        """Wait until the request runs (Admitted, naming its weights) or ends without running (Finished)."""
+        watcher = asyncio.create_task(self._cancel_on_disconnect(raw)) if raw is not None else None
+        try:
+            event = await self._queue.get()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        assert not isinstance(event, TextDelta), "text comes only after the request was admitted"
+        if isinstance(event, Finished):
+            self._finished = True
+            self._log(event)
+        return event
+
+    async def events(self, raw: Request | None = None) -> AsyncIterator[TextDelta | Finished]:
+        """Yield text and the end (after `first_event`); with `raw`, a client that disconnects cancels the request."""
         watcher = asyncio.create_task(self._cancel_on_disconnect(raw)) if raw is not None else None
         try:
             while True:
                 event = await self._queue.get()
+                if isinstance(event, Admitted):
+                    continue
                 if isinstance(event, Finished):
                     self._finished = True
                     if watcher is not None:
@@ -132,8 +155,10 @@ def sse(payload: BaseModel | str) -> str:
 class CancellingStreamingResponse(StreamingResponse):
     """A StreamingResponse that calls `on_close` however the stream ends (including client disconnect)."""
 
-    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None]) -> None:
-        super().__init__(content, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None],
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", **(headers or {})})
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -173,47 +198,67 @@ class OpenAIServing(ABC, Generic[RequestT]):
         return None
 
     async def create(self, request: RequestT, raw: Request) -> Response:
-        """Answer one request."""
-        self._ctx.check_model(request.model)
+        """Answer one request; its reply (every chunk of a stream) names the adapter version that produced it."""
+        route = self._ctx.route(request.model)
         prompt_ids = self._prompt_ids(request)
         params = self._ctx.sampling_params(request, len(prompt_ids))
-        stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix,
-                               base_model=self._ctx.uses_base_view(request.model))
+        stream = RequestStream(self._ctx.engine, prompt_ids, params, self.id_prefix, route)
+        first = await stream.first_event(raw)  # a stream's headers wait for this: they name the version
+        if isinstance(first, Finished):
+            return self._ended_before_running(first, request.model)
+        version = first.adapter_version
+        headers = {VERSION_HEADER: version_header(version)}
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
-            chunks = self._chunks(stream, request.model, include_usage)
-            return CancellingStreamingResponse(chunks, on_close=stream.cancel)
-        return await self._whole(stream, request.model, raw)
+            chunks = self._chunks(stream, request.model, include_usage, fingerprint(version))
+            return CancellingStreamingResponse(chunks, on_close=stream.cancel, headers=headers)
+        return await self._whole(stream, request.model, raw, fingerprint(version), headers)
 
-    async def _whole(self, stream: RequestStream, model: str, raw: Request) -> Response:
+    def _ended_before_running(self, event: Finished, model: str) -> Response:
+        if event.reason == "model_gone":  # it named a version that was swapped out while it waited
+            raise APIError(404, self._ctx.models.not_found(model), param="model", code="model_not_found")
+        if event.reason == "error":
+            raise APIError(500, "Generation failed; see the server log.")
+        return Response(status_code=499)  # client went away
+
+    async def _whole(self, stream: RequestStream, model: str, raw: Request, system_fingerprint: str,
+                     headers: dict[str, str]) -> Response:
         parts: list[str] = []
         async for event in stream.events(raw):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
                 continue
-            assert isinstance(event, Finished)
             if event.reason == "error":
                 raise APIError(500, "Generation failed; see the server log.")
             if event.reason == "abort":
                 break
             parts.append(event.text)
             reply = self._reply(stream.request_id, model, "".join(parts), event.reason, _usage(event))
-            return JSONResponse(reply.model_dump(mode="json"))
+            return JSONResponse(_stamped(reply, system_fingerprint), headers=headers)
         return Response(status_code=499)  # client went away
 
-    async def _chunks(self, stream: RequestStream, model: str, include_usage: bool) -> AsyncIterator[str]:
+    async def _chunks(self, stream: RequestStream, model: str, include_usage: bool,
+                      system_fingerprint: str) -> AsyncIterator[str]:
         opening = self._opening(stream.request_id, model)
         if opening is not None:
-            yield sse(opening)
+            yield _sse_stamped(opening, system_fingerprint)
         async for event in stream.events():
             if isinstance(event, TextDelta):
-                yield sse(self._chunk(stream.request_id, model, event.text))
+                yield _sse_stamped(self._chunk(stream.request_id, model, event.text), system_fingerprint)
                 continue
-            assert isinstance(event, Finished)
-            yield sse(self._chunk(stream.request_id, model, event.text, event.reason))
+            yield _sse_stamped(self._chunk(stream.request_id, model, event.text, event.reason), system_fingerprint)
             if include_usage:
-                yield sse(self._chunk(stream.request_id, model, None, usage=_usage(event)))
+                yield _sse_stamped(self._chunk(stream.request_id, model, None, usage=_usage(event)),
+                                   system_fingerprint)
         yield sse("[DONE]")
+
+
+def _stamped(reply: BaseModel, system_fingerprint: str) -> dict[str, Any]:
+    return {**reply.model_dump(mode="json"), "system_fingerprint": system_fingerprint}
+
+
+def _sse_stamped(chunk: BaseModel, system_fingerprint: str) -> str:
+    return f"data: {json.dumps(_stamped(chunk, system_fingerprint))}\n\n"
 
 
 def _usage(event: Finished) -> UsageInfo:

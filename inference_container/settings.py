@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     model_path: Path = Field(description="Directory of the base model (config.json, weights, tokenizer).")
     adapter_path: Path | None = None
     api_key: SecretStr | None = None
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key of /admin (the in-place adapter swap); unset: /admin answers 404.")
+    adapter_alias: str | None = Field(
+        default=None, description="Stable model id of whichever adapter version serves (default <base>-finetuned).")
+    adapter_swap_drain_timeout_s: float = Field(
+        default=300.0, gt=0, description="How long a swap waits for the running batch to finish before giving up.")
     port: int = 7860
     host: str = "0.0.0.0"
     merged_cache_dir: Path | None = None
@@ -43,7 +49,7 @@ class Settings(BaseSettings):
                              "point it at the LoRA adapter directory or leave it unset")
         return value
 
-    @field_validator("api_key")
+    @field_validator("api_key", "admin_api_key")
     @classmethod
     def _empty_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value():
@@ -54,6 +60,11 @@ class Settings(BaseSettings):
     def base_model_name(self) -> str:
         """Name clients use for the base model."""
         return self.served_model_name or self.model_path.name
+
+    @property
+    def adapter_alias_name(self) -> str:
+        """Model id that always names the adapter version serving now."""
+        return self.adapter_alias or f"{self.base_model_name}-finetuned"
 
     @property
     def adapter_model_name(self) -> str | None:

@@ -18,6 +18,6 @@ temperature/top_p/seed generator, and drops finished or cancelled rows before th
 """
 
 from inference_container.engine.scheduler import Engine, QueueFullError
-from inference_container.engine.types import Finished, GenerationRequest, SamplingParams, TextDelta
+from inference_container.engine.types import Admitted, Finished, GenerationRequest, SamplingParams, TextDelta
 
-__all__ = ["Engine", "Finished", "GenerationRequest", "QueueFullError", "SamplingParams", "TextDelta"]
+__all__ = ["Admitted", "Engine", "Finished", "GenerationRequest", "QueueFullError", "SamplingParams", "TextDelta"]

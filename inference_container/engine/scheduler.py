@@ -1,14 +1,18 @@
 """The engine thread: admits waiting requests between steps and decodes all running rows together.
 
 The measurements that chose this design are in the package docstring (`inference_container.engine`).
+Between steps it can also run a function with nothing in flight (`call_when_idle`: the adapter swap changes
+the weights there) and hold client requests back while internal ones still run (`hold`: the swap's gate).
 """
 
 import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -16,10 +20,12 @@ from inference_container.base_view import BaseModelView
 from inference_container.engine.batch import Forward, PaddedBatch
 from inference_container.engine.detokenize import Detokenizer, StopAwareText
 from inference_container.engine.sampling import make_generator, sample_rows
-from inference_container.engine.types import Finished, GenerationRequest, TextDelta
+from inference_container.engine.types import Admitted, Finished, GenerationRequest, TextDelta
 from inference_container.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class QueueFullError(Exception):
@@ -41,7 +47,8 @@ class Engine:
     """Owns the model; `submit` from any thread, events come back through each request's `emit`."""
 
     def __init__(self, model: Any, tokenizer: Any, metrics: ServerMetrics, max_batch_size: int,
-                 max_queue_size: int, base_view: BaseModelView | None = None) -> None:
+                 max_queue_size: int, base_view: BaseModelView | None = None,
+                 adapter_version: str | None = None) -> None:
         self._detokenizer, self._metrics = Detokenizer(tokenizer), metrics
         self._device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -53,6 +60,9 @@ class Engine:
         self._running: list[_Sequence] = []
         self._cond = threading.Condition()
         self._stopped = False
+        self._held = False  # client requests wait in the queue; internal ones are still admitted
+        self._idle_calls: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self.adapter_version = adapter_version  # whose weights fine-tune rows run on; changed only when idle
         self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
 
     def start(self) -> None:
@@ -65,6 +75,36 @@ class Engine:
             self._stopped = True
             self._cond.notify_all()
         self._thread.join(timeout=30)
+        with self._cond:
+            for _, future in self._idle_calls:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(RuntimeError("the engine stopped"))
+            self._idle_calls.clear()
+
+    def hold(self) -> None:
+        """Stop admitting client requests (they wait in the queue, in order); internal requests still run."""
+        with self._cond:
+            self._held = True
+
+    def release(self) -> None:
+        """Admit client requests again."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+    def call_when_idle(self, fn: Callable[[], T]) -> "Future[T]":
+        """Run `fn` on the engine thread once no request is running; nothing is admitted until it has run.
+
+        The running batch finishes first (on the weights it started with); `fn` may then change the weights.
+        """
+        future: Future[T] = Future()
+        with self._cond:
+            if self._stopped:
+                future.set_exception(RuntimeError("the engine stopped"))
+                return future
+            self._idle_calls.append((fn, future))
+            self._cond.notify_all()
+        return future
 
     def submit(self, request: GenerationRequest) -> None:
         """Queue a request; raise QueueFullError when running and waiting slots are all taken.
@@ -94,13 +134,17 @@ class Engine:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._stopped and not self._waiting and not self._running:
+                while not self._stopped and not self._running and not self._idle_calls and not self._admissible():
                     self._cond.wait()
                 if self._stopped:
                     return
-                admitted = self._admit()
+                call = self._idle_calls.popleft() if self._idle_calls and not self._running else None
+                admitted = self._admit() if call is None else []
+            if call is not None:
+                self._run_idle_call(*call)
+                continue
             if not admitted and not self._running:
-                continue  # everything that was waiting had been cancelled
+                continue  # everything that was waiting had been cancelled, or an idle call waits for the batch
             try:
                 with torch.inference_mode():
                     self._step(admitted)
@@ -108,14 +152,39 @@ class Engine:
                 log.exception("engine step failed; failing %d running requests", len(self._running))
                 self._fail_all()
 
+    @staticmethod
+    def _run_idle_call(fn: Callable[[], Any], future: "Future[Any]") -> None:
+        if not future.set_running_or_notify_cancel():  # its caller gave up waiting
+            return
+        try:
+            with torch.no_grad():
+                future.set_result(fn())
+        except BaseException as exc:  # handed to the caller, who decides what it means
+            future.set_exception(exc)
+
+    def _admissible(self) -> bool:
+        return any(not self._held or s.request.internal or s.request.cancelled for s in self._waiting)
+
     def _admit(self) -> list[_Sequence]:
         admitted: list[_Sequence] = []
+        while self._idle_calls and self._idle_calls[0][1].cancelled():  # its caller stopped waiting for it
+            self._idle_calls.popleft()
+        if self._idle_calls:  # let the running batch drain so the idle call can run
+            return admitted
+        kept: deque[_Sequence] = deque()
         while self._waiting and len(self._running) + len(admitted) < self._max_batch:
             seq = self._waiting.popleft()
-            if seq.request.cancelled:
+            request = seq.request
+            if request.cancelled:
                 self._finish(seq, "abort")
-                continue
-            admitted.append(seq)
+            elif self._held and not request.internal:
+                kept.append(seq)
+            elif (request.adapter_version is not None and not request.base_model
+                  and request.adapter_version != self.adapter_version):
+                self._finish(seq, "model_gone")
+            else:
+                admitted.append(seq)
+        self._waiting.extendleft(reversed(kept))
         self._metrics.num_waiting.set(len(self._waiting))
         return admitted
 
@@ -130,6 +199,8 @@ class Engine:
                     self._finish(seq, "error")
                 return
             self._batch.append(cache, mask)
+            for seq in admitted:
+                seq.request.emit(Admitted(None if seq.request.base_model else self.adapter_version))
             self._running.extend(admitted)
             rows = list(range(len(self._running) - len(admitted), len(self._running)))
         else:

@@ -27,13 +27,20 @@ class TextDelta:
 class Finished:
     """The last event of a request: why it ended and its token counts."""
 
-    reason: str  # "stop", "length", "abort" or "error"
+    reason: str  # "stop", "length", "abort", "error", or "model_gone" (its pinned adapter version was swapped out)
     prompt_tokens: int
     completion_tokens: int
     text: str = ""  # text released at the end (held back while a stop string could still match)
 
 
-Event = TextDelta | Finished
+@dataclass(frozen=True)
+class Admitted:
+    """The first event of a request that runs: the adapter version whose weights it runs on (None: the base)."""
+
+    adapter_version: str | None
+
+
+Event = Admitted | TextDelta | Finished
 
 
 @dataclass
@@ -47,3 +54,4 @@ class GenerationRequest:
     cancelled: bool = field(default=False)
     internal: bool = False  # the start-up warm-up: kept out of the request metrics
     base_model: bool = False  # run on the base model's weights rather than the merged fine-tune
+    adapter_version: str | None = None  # run only on this adapter version (None: whichever serves when admitted)

@@ -15,13 +15,13 @@ def _greedy(client: openai.OpenAI, model: str, **options: Any) -> Any:
                                           **options)
 
 
-def test_models_list_base_and_adapter_with_parent(client: openai.OpenAI, server) -> None:
-    models = {m.id: m for m in client.models.list()}
-    assert len(models) == 2
-    (base,) = [m for m in models.values() if getattr(m, "parent", None) is None]
-    (adapter,) = [m for m in models.values() if getattr(m, "parent", None) is not None]
-    assert adapter.parent == base.id  # type: ignore[attr-defined]
-    assert base.id == "tiny-chat"
+def test_models_list_base_adapter_and_alias_with_parent(client: openai.OpenAI, server) -> None:
+    models = list(client.models.list())
+    assert [m.id for m in models] == ["tiny-chat", "tiny-chat-adapter", "tiny-chat-finetuned"]
+    base, adapter, alias = models
+    assert getattr(base, "parent", None) is None
+    assert adapter.parent == alias.parent == base.id  # type: ignore[attr-defined]
+    assert alias.root == adapter.id  # type: ignore[attr-defined]  # the alias names the version serving now
 
 
 def test_chat_whole_reply_has_text_usage_and_length_finish(client: openai.OpenAI, base_model: str) -> None:
