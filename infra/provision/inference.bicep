@@ -88,6 +88,10 @@ param registryIdentityResourceId string = ''
 @secure()
 param apiKey string
 
+@description('Key of the server\'s admin route (POST /admin/adapter, in-place adapter swaps), which deploys read with listSecrets; stored as a container-app secret, never in an output.')
+@secure()
+param adminKey string
+
 @description('Base model directory inside the share.')
 param baseModelPath string = 'model-cache/microsoft/Phi-3-mini-4k-instruct'
 
@@ -193,6 +197,16 @@ var serverEnv = [
   {
     name: 'API_KEY'
     secretRef: 'api-key'
+  }
+  {
+    name: 'ADMIN_API_KEY'
+    secretRef: 'admin-key'
+  }
+  {
+    // The adapter version an in-place swap installed (the deploy's record of the app); the server serves it at
+    // start when the record names its own revision, so a restart or scale-out keeps the swapped version.
+    name: 'ADAPTER_POINTER'
+    value: '${mountPath}/serving/apps/${acaAppName}/current.json'
   }
 ]
 
@@ -367,6 +381,10 @@ resource acaApp 'Microsoft.App/containerApps@2026-07-01' = {
         {
           name: 'api-key'
           value: apiKey
+        }
+        {
+          name: 'admin-key'
+          value: adminKey
         }
       ]
       registries: empty(registryServer) ? [] : [

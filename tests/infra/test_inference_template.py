@@ -11,7 +11,8 @@ from share_layout import paths
 from tests.infra.arm_template import Evaluator, expressions, key_listing_problems, written_resources
 
 REQUIRED = {"defaultCommands": ["cd /mount/inference && exec python -m inference_container"],
-            "maximumInstanceCount": 2, "containerImage": "cr.azurecr.io/finetune-inference:abc", "apiKey": "k"}
+            "maximumInstanceCount": 2, "containerImage": "cr.azurecr.io/finetune-inference:abc", "apiKey": "k",
+            "adminKey": "a"}
 SHARED = ["storageAccount", "fileShare", "logAnalytics", "environment", "environmentStorage"]
 APP = "Microsoft.App/containerApps"
 ENVIRONMENT = "Microsoft.App/managedEnvironments"
@@ -123,6 +124,8 @@ def test_server_environment_points_into_the_mounted_share(inference_arm: dict[st
         "PORT": "7860",
         "HOST": "0.0.0.0",
         "API_KEY": "api-key",
+        "ADMIN_API_KEY": "admin-key",
+        "ADAPTER_POINTER": "/mount/serving/apps/aiacaappabcde/current.json",
     }
     assert "ADAPTER_PATH" not in evaluated_app(inference_arm, adapterPath="")["env"]
     assert app["volumes"][0]["storageType"] == "AzureFile"

@@ -10,7 +10,7 @@ from tests.infra.conftest import INFRA
 from tests.infra.parameter_files import parameters_file_problems
 
 # Given by the Azure target (a later issue) when it deploys: the generated API key and the built image.
-SUPPLIED_AT_DEPLOY = {"apiKey", "containerImage"}
+SUPPLIED_AT_DEPLOY = {"apiKey", "adminKey", "containerImage"}
 SEED_NAMES = ("location", "storageAccountName", "fileShareName", "acaEnvironmentName", "acaEnvironmentStorageName",
               "acaAppName", "acaLogAnalyticsName")
 

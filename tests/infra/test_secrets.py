@@ -35,12 +35,14 @@ def test_the_api_key_reaches_the_server_through_a_secret(inference_arm: dict[str
                                                           app_container: dict[str, Any]):
     assert inference_arm["parameters"]["apiKey"]["type"] == "securestring"
     (app,) = [r for r in inference_arm["resources"] if r["type"] == "Microsoft.App/containerApps"]
-    assert app["properties"]["configuration"]["secrets"] == [{"name": "api-key", "value": "[parameters('apiKey')]"}]
+    assert app["properties"]["configuration"]["secrets"] == [{"name": "api-key", "value": "[parameters('apiKey')]"},
+                                                             {"name": "admin-key", "value": "[parameters('adminKey')]"}]
+    assert {"name": "ADMIN_API_KEY", "secretRef": "admin-key"} in inference_arm["variables"]["serverEnv"]
     assert {"name": "API_KEY", "secretRef": "api-key"} in inference_arm["variables"]["serverEnv"]
     served = [{"name": "MODEL_PATH", "value": "/mount/m"}]  # what a re-provision passes back from the app
     for parameters in ({}, {"servingEnv": served}):
-        assert {"name": "API_KEY", "secretRef": "api-key"} in Evaluator(inference_arm, parameters).value(
-            app_container["env"])
+        evaluator = Evaluator(inference_arm, {"acaAppName": "app", **parameters})
+        assert {"name": "API_KEY", "secretRef": "api-key"} in evaluator.value(app_container["env"])
 
 
 def test_inference_config_has_the_seed_keys():

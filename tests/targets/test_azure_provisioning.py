@@ -59,7 +59,7 @@ def test_the_request_beats_the_settings_which_beat_the_parameter_file() -> None:
 
 
 def test_a_secure_parameter_is_never_planned_even_from_settings_or_the_file() -> None:
-    assert secure_parameters() == {"apiKey"}
+    assert secure_parameters() == {"apiKey", "adminKey"}
     assert "apiKey" not in parameter_file_values()
     request = ProvisionRequest.model_validate({"target": "azure"})
     merged = merged_parameters(request, settings(azure_inference_api_key="sk-never", azure_inference_image="i"))
@@ -67,7 +67,7 @@ def test_a_secure_parameter_is_never_planned_even_from_settings_or_the_file() ->
 
 
 def test_the_request_can_set_every_template_parameter_but_the_suffix_the_key_and_what_the_app_keeps() -> None:
-    assert set(REQUEST_TO_PARAMETER.values()) == set(declared_parameters()) - {"resourceSuffix", "apiKey",
+    assert set(REQUEST_TO_PARAMETER.values()) == set(declared_parameters()) - {"resourceSuffix", "apiKey", "adminKey",
                                                                                "defaultCommands", *FROM_THE_APP}
 
 

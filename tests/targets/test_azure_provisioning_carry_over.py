@@ -18,7 +18,7 @@ FIRST = {**parameter_file_values(), "containerImage": "cr.example.io/inference:1
 def rendered(parameters: dict[str, Any]) -> dict[str, Any]:
     """The container app as the template writes it: its tags and its revision template."""
     (app,) = [r for r in template()["resources"] if r["type"] == "Microsoft.App/containerApps"]
-    evaluator = Evaluator(template(), {**parameters, "apiKey": "k"})
+    evaluator = Evaluator(template(), {**parameters, "apiKey": "k", "adminKey": "a"})
     return {"tags": evaluator.value(app["tags"]),
             "properties": {"template": evaluator.value(app["properties"]["template"])}}
 
@@ -103,4 +103,5 @@ def test_a_suffix_is_only_kept_for_an_app_the_template_would_render_as_it_is() -
 
 
 def test_the_template_s_own_variables_are_the_ones_deploys_leave_alone() -> None:
-    assert set(template_env_names()) == {"MERGED_CACHE_DIR", "MAX_BATCH_SIZE", "PORT", "HOST", "API_KEY"}
+    assert set(template_env_names()) == {"MERGED_CACHE_DIR", "MAX_BATCH_SIZE", "PORT", "HOST", "API_KEY",
+                                           "ADMIN_API_KEY", "ADAPTER_POINTER"}

@@ -11,7 +11,7 @@ import secrets
 from azure.core.exceptions import ResourceNotFoundError
 
 from service_settings import ServiceSettings
-from targets.azure.arm.template import API_KEY_SECRET
+from targets.azure.arm.template import ADMIN_KEY_SECRET, API_KEY_SECRET
 from targets.azure.clients import arm_container_apps_client, arm_endpoint
 
 KEY_BYTES = 32
@@ -19,15 +19,27 @@ READ_METHODS = ("GET", "HEAD", "POST")
 """listSecrets is a POST that changes nothing, so a broken connection may repeat it (azure-core would not)."""
 
 
-def existing_api_key(settings: ServiceSettings, subscription: str, group: str, app_name: str) -> str | None:
-    """The app's current `api-key` secret, or None when the app (or the secret) does not exist yet."""
+def existing_secret(settings: ServiceSettings, subscription: str, group: str, app_name: str,
+                    secret_name: str) -> str | None:
+    """The app's current secret `secret_name`, or None when the app (or the secret) does not exist yet."""
     client = arm_container_apps_client(subscription, *arm_endpoint(settings))
     try:
         collection = client.container_apps.list_secrets(group, app_name, retry_on_methods=READ_METHODS)
     except ResourceNotFoundError:
         return None
-    return next((secret.value for secret in collection.value if secret.name == API_KEY_SECRET and secret.value),
-                None)
+    return next((secret.value for secret in collection.value if secret.name == secret_name and secret.value), None)
+
+
+def existing_api_key(settings: ServiceSettings, subscription: str, group: str, app_name: str) -> str | None:
+    """The app's current `api-key` secret, or None when the app (or the secret) does not exist yet."""
+    return existing_secret(settings, subscription, group, app_name, API_KEY_SECRET)
+
+
+def admin_key_for(settings: ServiceSettings, subscription: str, group: str, app_name: str) -> str:
+    """The admin route's key (`admin-key` secret): the app's current one (a re-provision changes nothing, and the
+    running server keeps accepting it), else a new random key. Only deploys read it back, with listSecrets."""
+    return (existing_secret(settings, subscription, group, app_name, ADMIN_KEY_SECRET)
+            or secrets.token_urlsafe(KEY_BYTES))
 
 
 def api_key_for(settings: ServiceSettings, subscription: str, group: str, app_name: str) -> str:

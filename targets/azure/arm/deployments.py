@@ -32,11 +32,11 @@ from payloads.steps import (
     StartDeploymentInput,
 )
 from service_settings import ServiceSettings
-from targets.azure.arm.api_key import api_key_for
+from targets.azure.arm.api_key import admin_key_for, api_key_for
 from targets.azure.arm.carry_over import IMAGE, carried_parameters, existing_app
 from targets.azure.arm.failures import failure_summary
 from targets.azure.arm.operations import resource_progress
-from targets.azure.arm.template import API_KEY_PARAMETER, template
+from targets.azure.arm.template import ADMIN_KEY_PARAMETER, API_KEY_PARAMETER, template
 from targets.azure.clients import arm_deployments_client, arm_endpoint, arm_resources_client
 
 RUN_TAG = "finetune-deploy-run"
@@ -149,6 +149,8 @@ class ArmProvisioning:
         key = api_key_for(self._settings, self._subscription, step.resource_group, step.app_name)
         parameters = {name: DeploymentParameter(value=value) for name, value in values.items()}
         parameters[API_KEY_PARAMETER] = DeploymentParameter(value=key)
+        admin_key = admin_key_for(self._settings, self._subscription, step.resource_group, step.app_name)
+        parameters[ADMIN_KEY_PARAMETER] = DeploymentParameter(value=admin_key)
         body = Deployment(
             properties=DeploymentProperties(mode="Incremental", template=template(), parameters=parameters),
             tags={RUN_TAG: step.run_id, APP_TAG: step.app_name},
@@ -161,7 +163,7 @@ class ArmProvisioning:
             if error.status_code == 409 and (adopted := self._this_run(step)) is not None:
                 return adopted  # azure-core repeated a PUT whose answer was lost: ARM has this run's deployment
             summary = failure_summary(step.deployment_name, error_tree(error), [])
-            raise DeploymentRefused(summary.replace(key, REDACTED)) from None
+            raise DeploymentRefused(summary.replace(key, REDACTED).replace(admin_key, REDACTED)) from None
         return DeploymentStarted(state=state_of(poller.result().as_dict()))
 
     def read(self, ref: ArmDeploymentRef) -> DeploymentStatus:

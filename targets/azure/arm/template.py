@@ -13,6 +13,9 @@ SECURE_TYPES = frozenset({"securestring", "secureobject"})
 API_KEY_PARAMETER = "apiKey"
 API_KEY_SECRET = "api-key"
 """The container-app secret the template stores apiKey in (the server's API_KEY comes from it)."""
+ADMIN_KEY_PARAMETER = "adminKey"
+ADMIN_KEY_SECRET = "admin-key"
+"""The container-app secret the template stores adminKey in (the server's ADMIN_API_KEY, its admin route's key)."""
 
 
 def _read_json(path: Path) -> dict[str, Any]:

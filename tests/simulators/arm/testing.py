@@ -17,6 +17,7 @@ PARAMETERS_FILE = ROOT / "infra/provision/inference.parameters.json"
 ARM_SCOPES = ["https://management.azure.com/.default"]
 IMAGE = "myregistry.azurecr.io/finetune-inference:1"
 API_KEY = "sk-deploy-0123456789abcdefghijklmnopq"
+ADMIN_KEY = "admin-deploy-0123456789abcdefghijklm"
 ALL_RESOURCES = ["storageAccount", "fileShare", "logAnalytics", "environment", "environmentStorage"]
 
 
@@ -31,7 +32,7 @@ def parameters(**overrides: Any) -> dict[str, dict[str, Any]]:
     resource created; `overrides` replace values (an override of None removes the parameter)."""
     values = {name: entry["value"] for name, entry in json.loads(PARAMETERS_FILE.read_text())["parameters"].items()
               if entry["value"] is not None}
-    values.update(containerImage=IMAGE, apiKey=API_KEY, resourcesToCreate=ALL_RESOURCES)
+    values.update(containerImage=IMAGE, apiKey=API_KEY, adminKey=ADMIN_KEY, resourcesToCreate=ALL_RESOURCES)
     values.update(overrides)
     return {name: {"value": value} for name, value in values.items() if value is not None}
 

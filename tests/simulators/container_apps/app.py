@@ -1,14 +1,16 @@
 """The Container Apps simulator: the Microsoft.App REST operations the Azure target uses, api-version 2026-07-01.
 
 Every request needs `Authorization: Bearer <token for https://management.azure.com>` from the identity simulator's
-registry (401 otherwise) and `api-version=2026-07-01`. Simulated: containerApps GET, PUT (201/200 + Azure-AsyncOperation
-+ Retry-After), PATCH (202 + Location + Azure-AsyncOperation + Retry-After), listSecrets; revisions list (no $filter),
-get, restart (200, not an LRO); replicas list; the operation status and result endpoints the SDK polls;
-managedEnvironments and their storages GET and PUT (sync). An app's environment must exist (add_environment seeds one
-made outside the simulation), its workloadProfileName must name one of the environment's profiles, and a GPU profile
-needs GPU quota when `gpu_quota` is set (instances; 400 MaxRegionalQuotaExceeded beyond it). Anything else is a 400
-NotSimulated naming the request, so an unexpected call shows. Use as a context manager: leaving it stops every
-process it started.
+registry (401 otherwise) and `api-version=2026-07-01`. Simulated: containerApps GET, PUT (201/200 + Azure-
+AsyncOperation + Retry-After), PATCH (202 + Location + Azure-AsyncOperation + Retry-After), listSecrets; revisions
+list (no $filter), get, restart, activate, deactivate (200, not LROs); replicas list; the operation status and
+result endpoints the SDK polls; managedEnvironments and their storages GET and PUT (sync). An app's environment must
+exist (add_environment seeds one made outside the simulation), its workloadProfileName must name one of the
+environment's profiles, and a GPU profile needs GPU quota when `gpu_quota` is set (instances; 400
+MaxRegionalQuotaExceeded beyond it). Anything else is a 400 NotSimulated naming the request, so an unexpected call
+shows. activeRevisionsMode Multiple, traffic weights and labels are simulated (traffic.py); every revision has its
+own URL, the app's endpoint is a forwarding ingress. Use as a context manager: leaving it stops every process it
+started.
 """
 
 import re
@@ -43,7 +45,14 @@ from tests.simulators.container_apps.resources import (
     RevisionRecord,
     operation_url,
 )
-from tests.simulators.container_apps.writes import apply, json_body, merge_patch, request_document
+from tests.simulators.container_apps.writes import (
+    apply,
+    deactivate,
+    json_body,
+    merge_patch,
+    request_document,
+    revisions_after,
+)
 from tests.simulators.https_server import Request, Response
 from tests.simulators.identity import TokenRegistry
 
@@ -84,6 +93,8 @@ class ContainerAppsApp:
                 ("GET", APP + "/revisions", "ListRevisions", self._list_revisions),
                 ("GET", REVISION, "GetRevision", self._get_revision),
                 ("POST", REVISION + "/restart", "RestartRevision", self._restart_revision),
+                ("POST", REVISION + "/activate", "ActivateRevision", self._activate_revision),
+                ("POST", REVISION + "/deactivate", "DeactivateRevision", self._deactivate_revision),
                 ("GET", REVISION + "/replicas", "ListReplicas", self._list_replicas),
                 ("GET", OPERATIONS + r"containerappOperationStatuses/(?P<op>[^/]+)", "GetOperationStatus",
                  self._operation_status),
@@ -255,8 +266,12 @@ class ContainerAppsApp:
 
     def _patch_app(self, request: Request, match: "re.Match[str]") -> Response:
         app = self._find(match)
-        operation = apply(app, merge_patch(app.document, request_document(request.body)), False,
-                          self.operation_seconds)
+        document = merge_patch(app.document, request_document(request.body))
+        properties = document.get("properties") or {}
+        environment = self.environment_of(properties.get("environmentId") or properties.get("managedEnvironmentId"))
+        if environment is not None:
+            check_placement(app.name, document, environment, self.gpu_quota, revisions_after(app, document))
+        operation = apply(app, document, False, self.operation_seconds)
         self.operations[operation.id] = (app, operation)
         return json_reply(202, "UpdateContainerApp", None, self._lro_headers(request, operation, True))
 
@@ -266,7 +281,9 @@ class ContainerAppsApp:
 
     def _list_revisions(self, request: Request, match: "re.Match[str]") -> Response:
         app = self._find(match)
-        return json_reply(200, "ListRevisions", {"value": [r.body(app.id) for r in app.revisions.values()]})
+        weights = app.weights()
+        revisions = [r.body(app.id, weights.get(r.name, 0)) for r in app.revisions.values()]
+        return json_reply(200, "ListRevisions", {"value": revisions})
 
     def _revision(self, match: "re.Match[str]") -> tuple[AppRecord, RevisionRecord]:
         app = self._find(match)
@@ -277,7 +294,7 @@ class ContainerAppsApp:
 
     def _get_revision(self, request: Request, match: "re.Match[str]") -> Response:
         app, revision = self._revision(match)
-        return json_reply(200, "GetRevision", revision.body(app.id))
+        return json_reply(200, "GetRevision", revision.body(app.id, app.weights().get(revision.name, 0)))
 
     def _restart_revision(self, request: Request, match: "re.Match[str]") -> Response:
         _, revision = self._revision(match)
@@ -290,10 +307,27 @@ class ContainerAppsApp:
         revision.replica = ReplicaView(f"{revision.name}-r{revision.generation}")
         return json_reply(200, "RestartRevision")
 
+    def _activate_revision(self, request: Request, match: "re.Match[str]") -> Response:
+        _, revision = self._revision(match)
+        if not revision.active:
+            revision.active, revision.generation, revision.running_state = True, revision.generation + 1, "Processing"
+            revision.health_state, revision.replica = "None", ReplicaView(f"{revision.name}-a{revision.generation}")
+        return json_reply(200, "ActivateRevision")
+
+    def _deactivate_revision(self, request: Request, match: "re.Match[str]") -> Response:
+        app, revision = self._revision(match)
+        if app.weights().get(revision.name):
+            raise ArmError(400, "ContainerAppRevisionHasTraffic",
+                           f"Revision {revision.name} receives traffic: move its traffic before deactivating it")
+        deactivate(revision)
+        return json_reply(200, "DeactivateRevision")
+
     def _list_replicas(self, request: Request, match: "re.Match[str]") -> Response:
         app, revision = self._revision(match)
         container = revision.template["containers"][0]["name"]
-        replicas = [revision.replica.body(f"{app.id}/revisions/{revision.name}", container)] if revision.replica else []
+        view, where = revision.replica, f"{app.id}/revisions/{revision.name}"
+        count = max(revision.replica_count(), 1) if view else 0
+        replicas = [view.body(where, container, index) for index in range(count)] if view else []
         return json_reply(200, "ListReplicas", {"value": replicas})
 
     def _operation(self, match: "re.Match[str]") -> tuple[AppRecord, Operation]:

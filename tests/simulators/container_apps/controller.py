@@ -1,13 +1,16 @@
-"""The simulated Container Apps runtime: keeps each app's current revision running as a local process.
+"""The simulated Container Apps runtime: keeps each app's active revisions running as local processes.
 
-A background thread reconciles every ~0.1 s. A new revision replaces the old one stop-then-start (the app has one
-loopback port, so the old process is stopped before the new one starts; Azure keeps the old one serving until the
-new one is ready). A restart of a revision (a new generation) stops and starts its process. A revision is Provisioned,
-Running and Healthy once its readiness probe (the container's Readiness, else Startup, httpGet probe; a TCP connect
-without one) answers 200-399. A process that exits is restarted with a short back-off (Azure's CrashLoopBackOff is
-longer); after CRASH_LOOP_RESTARTS exits in a row without becoming ready in between, the revision is Failed (its
-provisioningState too, if it was never ready) with a provisioningError naming the exit code (128 + the signal for a
-process a signal ended, as a container runtime reports it), and is left stopped.
+A background thread reconciles every ~0.1 s. Each app's ingress (ingress.py) listens on the app's port from the
+first reconcile on and forwards to the revisions with traffic; each active revision runs one process on its own port
+(Single mode: one; Multiple: every active one). In Single mode a new revision deactivates the old one at once, so
+its process is stopped before the new one is ready (Azure keeps the old one serving until then). A deactivated
+revision's process is stopped with SIGTERM (the server drains in-flight requests). A restart of a revision (a new
+generation) stops and starts its process. A revision is Provisioned, Running and Healthy once its readiness probe
+(the container's Readiness, else Startup, httpGet probe; a TCP connect without one) answers 200-399. A process that
+exits is restarted with a short back-off (Azure's CrashLoopBackOff is longer); after CRASH_LOOP_RESTARTS exits in a
+row without becoming ready in between, the revision is Failed (its provisioningState too, if it was never ready)
+with a provisioningError naming the exit code (128 + the signal for a process a signal ended, as a container runtime
+reports it), and is left stopped.
 """
 
 import os
@@ -29,7 +32,9 @@ from tests.simulators.container_apps.container_process import (
     WorkingDirectoryMissing,
     container_of,
     launch_spec,
+    mounts,
 )
+from tests.simulators.container_apps.ingress import Ingress
 from tests.simulators.container_apps.resources import AppRecord, ReplicaView, RevisionRecord
 
 CRASH_LOOP_RESTARTS = 3
@@ -61,6 +66,7 @@ class Controller:
         self.interval_s = interval_s
         self.errors: list[str] = []
         self._replicas: dict[str, Replica] = {}
+        self._ingresses: dict[str, Ingress] = {}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="container-apps-runtime", daemon=True)
 
@@ -73,13 +79,16 @@ class Controller:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout=60)
+        for ingress in self._ingresses.values():
+            ingress.close()
+        self._ingresses.clear()
         for replica in self._replicas.values():
             if replica.process is not None:
                 stop_process(replica.process, STOP_GRACE_S)
         self._replicas.clear()
 
     def pids(self) -> list[int]:
-        """The processes running now (one per app at most)."""
+        """The processes running now (one per active revision at most)."""
         return [replica.process.pid for replica in list(self._replicas.values()) if replica.process is not None]
 
     def log_path(self, revision: str) -> Path:
@@ -94,20 +103,49 @@ class Controller:
                 except Exception:  # a simulator bug: keep it for the test to see, and go on
                     self.errors.append(traceback.format_exc())
 
-    def _reconcile(self, app: AppRecord) -> None:
+    def _choose(self, app: AppRecord) -> int | None:
         with self.lock:
-            target = app.current()
-            want = (target.name, target.generation) if target and target.running_state != "Failed" else None
-        replica = self._replicas.get(app.id)
-        if replica is not None and (replica.revision, replica.generation) != want:
-            if replica.process is not None:
-                stop_process(replica.process, STOP_GRACE_S)
-            del self._replicas[app.id]
-            replica = None
-        if target is None or want is None:
-            return
-        if replica is None:
-            replica = self._replicas[app.id] = Replica(target.name, target.generation)
+            return app.backend()
+
+    def _revision_backend(self, revision: RevisionRecord) -> Callable[[], int | None]:
+        """The revision-specific URL's choice: the revision's own process, while it is active."""
+        def choose() -> int | None:
+            with self.lock:
+                return revision.backend_port if revision.active else None
+        return choose
+
+    def _rewrite(self, app: AppRecord, body: bytes) -> bytes:
+        """Container paths under the app's volume mounts in a request body, as the backing directories' paths."""
+        try:
+            container = container_of(app.template)
+            mounted = mounts(container, app.template, self.storages(app))
+        except ContainerSpecError:
+            return body
+        for mount_path, backing in mounted.items():
+            body = body.replace(f'"{mount_path}/'.encode(), f'"{backing}/'.encode())
+        return body
+
+    def _reconcile(self, app: AppRecord) -> None:
+        if app.id not in self._ingresses:
+            self._ingresses[app.id] = Ingress(app.port, lambda: self._choose(app), lambda b: self._rewrite(app, b))
+        with self.lock:
+            wanted = {f"{app.id}/{revision.name}": (revision, revision.generation) for revision in app.running()
+                      if revision.running_state != "Failed"}
+            for revision in app.revisions.values():
+                if f"{app.id}/{revision.name}" not in self._ingresses:
+                    self._ingresses[f"{app.id}/{revision.name}"] = Ingress(
+                        revision.port, self._revision_backend(revision), lambda b: self._rewrite(app, b))
+        for key, replica in list(self._replicas.items()):
+            if key.startswith(f"{app.id}/") and (key not in wanted or wanted[key][1] != replica.generation):
+                if replica.process is not None:
+                    stop_process(replica.process, STOP_GRACE_S)
+                del self._replicas[key]
+        for key, (target, generation) in wanted.items():
+            if key not in self._replicas:
+                self._replicas[key] = Replica(target.name, generation)
+            self._step(app, target, self._replicas[key])
+
+    def _step(self, app: AppRecord, target: RevisionRecord, replica: Replica) -> None:
         if replica.process is None:
             if time.monotonic() >= replica.next_start:
                 self._launch(app, target, replica)
@@ -123,7 +161,7 @@ class Controller:
             revision.replica = view
             template, secrets, storages = revision.template, app.secrets(), self.storages(app)
         try:
-            spec = launch_spec(app.name, revision.name, view.name, template, secrets, storages, app.port,
+            spec = launch_spec(app.name, revision.name, view.name, template, secrets, storages, revision.backend_port,
                                dict(os.environ))
         except WorkingDirectoryMissing as error:
             with self.lock:
@@ -179,11 +217,11 @@ class Controller:
         probe = probes.get("Readiness") or probes.get("Startup")
         if probe is None or "httpGet" not in probe:
             try:
-                socket.create_connection(("127.0.0.1", app.port), timeout=PROBE_TIMEOUT_S).close()
+                socket.create_connection(("127.0.0.1", revision.backend_port), timeout=PROBE_TIMEOUT_S).close()
             except OSError:
                 return False
             return True
-        url = f"http://127.0.0.1:{app.port}{probe['httpGet'].get('path', '/')}"
+        url = f"http://127.0.0.1:{revision.backend_port}{probe['httpGet'].get('path', '/')}"
         try:
             with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S) as reply:
                 return 200 <= int(reply.status) < 400

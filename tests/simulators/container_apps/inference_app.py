@@ -10,6 +10,7 @@ PORT = 7860
 MOUNT = "/mount"
 COMMAND = "cd /mount/inference && exec python -m inference_container"
 API_KEY_SECRET = "api-key"
+ADMIN_KEY_SECRET = "admin-key"
 
 
 def probe(kind: str, path: str, **timing: int) -> dict[str, Any]:
@@ -19,8 +20,10 @@ def probe(kind: str, path: str, **timing: int) -> dict[str, Any]:
 
 
 def inference_app_body(app_name: str, api_key: str, environment_id: str, storage_name: str, base_model: str,
-                       adapter_path: str, image: str = "myregistry.azurecr.io/finetune-inference:1") -> dict[str, Any]:
-    """The ContainerApp resource of the template's app (location eastus)."""
+                       adapter_path: str, image: str = "myregistry.azurecr.io/finetune-inference:1",
+                       admin_key: str | None = None) -> dict[str, Any]:
+    """The ContainerApp resource of the template's app (location eastus); with `admin_key`, its admin-key secret and
+    the server's ADMIN_API_KEY and ADAPTER_POINTER (what the template sets since in-place swaps exist)."""
     volume = f"{storage_name}volume"
     env = [
         {"name": "MODEL_PATH", "value": f"{MOUNT}/{base_model}"},
@@ -31,6 +34,11 @@ def inference_app_body(app_name: str, api_key: str, environment_id: str, storage
         {"name": "API_KEY", "secretRef": API_KEY_SECRET},
         {"name": "ADAPTER_PATH", "value": f"{MOUNT}/{adapter_path}"},
     ]
+    secrets = [{"name": API_KEY_SECRET, "value": api_key}]
+    if admin_key is not None:
+        env[-1:-1] = [{"name": "ADMIN_API_KEY", "secretRef": ADMIN_KEY_SECRET},
+                      {"name": "ADAPTER_POINTER", "value": f"{MOUNT}/serving/apps/{app_name}/current.json"}]
+        secrets.append({"name": ADMIN_KEY_SECRET, "value": admin_key})
     container = {
         "name": app_name, "image": image, "command": ["/bin/bash", "-c", COMMAND], "env": env,
         "resources": {"cpu": 8, "memory": "56Gi"},
@@ -41,7 +49,7 @@ def inference_app_body(app_name: str, api_key: str, environment_id: str, storage
     }
     configuration = {
         "activeRevisionsMode": "Single", "maxInactiveRevisions": 100,
-        "secrets": [{"name": API_KEY_SECRET, "value": api_key}],
+        "secrets": secrets,
         "ingress": {"external": True, "targetPort": PORT, "transport": "auto", "allowInsecure": False,
                     "traffic": [{"latestRevision": True, "weight": 100}]},
     }

@@ -1,7 +1,9 @@
 """Where an app may run: a workload profile of its environment, and GPU instances within the subscription's quota.
 
 A dedicated GPU profile needs its maximumCount nodes, a serverless GPU profile the app's maxReplicas (default 10);
-with `quota` None (the default) GPU quota is unlimited. Error codes and wording follow Container Apps' refusals.
+with `quota` None (the default) GPU quota is unlimited. In Multiple revision mode every active revision scales on
+its own, so a serverless profile needs maxReplicas for each revision that would run after the write.
+Error codes and wording follow Container Apps' refusals.
 """
 
 from typing import Any
@@ -13,7 +15,7 @@ DEFAULT_MAX_REPLICAS = 10
 
 
 def check_placement(app_name: str, document: dict[str, Any], environment: EnvironmentRecord,
-                    quota: int | None) -> None:
+                    quota: int | None, revisions: int = 1) -> None:
     """400 when the app's workload profile is not in its environment, or its GPUs exceed the quota."""
     properties = document.get("properties") or {}
     profiles = environment.profiles()
@@ -29,8 +31,8 @@ def check_placement(app_name: str, document: dict[str, Any], environment: Enviro
     if kind not in GPU_TYPES or quota is None:
         return
     scale = (properties.get("template") or {}).get("scale") or {}
-    needed = int(scale.get("maxReplicas") or DEFAULT_MAX_REPLICAS) if kind in SERVERLESS_TYPES else int(
-        profile.get("maximumCount") or 0)
+    replicas = int(scale.get("maxReplicas") or DEFAULT_MAX_REPLICAS) * revisions
+    needed = replicas if kind in SERVERLESS_TYPES else int(profile.get("maximumCount") or 0)
     if needed > quota:
         location = document.get("location")
         raise ArmError(400, "MaxRegionalQuotaExceeded",

@@ -1,7 +1,10 @@
 """The simulated container apps' state (documents, revisions, replicas, operations) and the JSON ARM returns for it.
 
 The app's ingress fqdn is the loopback URL of its simulated ingress, `http://127.0.0.1:<port>` (scheme included, no
-TLS): the real service returns a bare host name served over HTTPS. Every revision of an app serves on that one port.
+TLS): the real service returns a bare host name served over HTTPS. Each revision serves on a loopback port of its
+own, its fqdn (the revision-specific URL, reachable whatever its traffic); the ingress forwards to the revisions
+with traffic (traffic.py). A revision reports max(minReplicas, 1) replicas (at most maxReplicas), all views of its
+one process: enough to see that an in-place change through the endpoint would reach one replica of several.
 """
 
 import copy
@@ -10,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.simulators.container_apps import traffic
 from tests.simulators.container_apps.replies import API_VERSION, PROVIDER, now
 
 APP_TYPE = f"{PROVIDER}/containerApps"
@@ -27,17 +31,18 @@ class ReplicaView:
     state: str = "Waiting"
     details: str = "ContainerCreating"
 
-    def body(self, revision_id: str, container: str) -> dict[str, Any]:
-        """The Replica resource."""
+    def body(self, revision_id: str, container: str, index: int = 0) -> dict[str, Any]:
+        """The Replica resource (`index` > 0: another view of the same process, as a further replica)."""
+        name = self.name if index == 0 else f"{self.name}-{index}"
         status = {"ready": self.ready, "started": self.started, "restartCount": self.restart_count,
                   "runningState": self.state, "runningStateDetails": self.details}
         properties = {
             "createdTime": self.created,
             "runningState": "Running" if self.state == "Running" else "NotRunning",
             "runningStateDetails": self.details,
-            "containers": [{"name": container, "containerId": f"containerd://{self.name}", **status}],
+            "containers": [{"name": container, "containerId": f"containerd://{name}", **status}],
         }
-        return {"id": f"{revision_id}/replicas/{self.name}", "name": self.name,
+        return {"id": f"{revision_id}/replicas/{name}", "name": name,
                 "type": f"{APP_TYPE}/revisions/replicas", "properties": properties}
 
 
@@ -47,7 +52,8 @@ class RevisionRecord:
 
     name: str
     template: dict[str, Any]
-    fqdn: str
+    port: int
+    backend_port: int
     created: str = field(default_factory=now)
     provisioning_state: str = "Provisioning"
     running_state: str = "Processing"
@@ -58,12 +64,25 @@ class RevisionRecord:
     ever_ready: bool = False
     replica: ReplicaView | None = None
 
-    def body(self, app_id: str) -> dict[str, Any]:
-        """The Revision resource."""
+    @property
+    def fqdn(self) -> str:
+        """The revision-specific URL: its own ingress's loopback port (its process listens on backend_port)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def replica_count(self) -> int:
+        """Replicas the revision reports: max(minReplicas, 1), at most maxReplicas (0 until its process is ready)."""
+        if not (self.replica and self.replica.ready):
+            return 0
+        scale = self.template.get("scale") or {}
+        wanted = max(int(scale.get("minReplicas") or 0), 1)
+        return min(wanted, int(scale.get("maxReplicas") or wanted))
+
+    def body(self, app_id: str, weight: int = 0) -> dict[str, Any]:
+        """The Revision resource (`weight`: its share of the app's traffic)."""
         properties: dict[str, Any] = {
             "createdTime": self.created, "lastActiveTime": self.created, "fqdn": self.fqdn,
             "template": copy.deepcopy(self.template), "active": self.active,
-            "replicas": 1 if self.replica and self.replica.ready else 0, "trafficWeight": 100 if self.active else 0,
+            "replicas": self.replica_count(), "trafficWeight": weight,
             "healthState": self.health_state, "provisioningState": self.provisioning_state,
             "runningState": self.running_state,
         }
@@ -147,9 +166,28 @@ class AppRecord:
         return {secret["name"]: secret.get("value", "") for secret in self.configuration.get("secrets") or []}
 
     def current(self) -> RevisionRecord | None:
-        """The revision that should run: the latest, while it is active."""
+        """The latest revision, while it is active."""
         revision = self.revisions.get(self.latest_revision or "")
         return revision if revision and revision.active else None
+
+    def running(self) -> list[RevisionRecord]:
+        """The revisions that should run: the active ones (one in Single mode)."""
+        return [revision for revision in self.revisions.values() if revision.active]
+
+    def weights(self) -> dict[str, int]:
+        """{revision: traffic weight} of the revisions that take traffic (Single mode: the newest active one)."""
+        running = self.running()
+        return traffic.weights(self.configuration, self.latest_revision, running[-1].name if running else None)
+
+    def backend(self) -> int | None:
+        """The port of the revision that takes the next request on the app's endpoint: drawn by weight among those
+        with a ready replica (among all with traffic while none is ready: the server answers that it loads)."""
+        shares = {name: weight for name, weight in self.weights().items()
+                  if (revision := self.revisions.get(name)) is not None and revision.active}
+        ready = {name: weight for name, weight in shares.items()
+                 if (view := self.revisions[name].replica) is not None and view.ready}
+        chosen = traffic.pick(ready or shares)
+        return self.revisions[chosen].backend_port if chosen else None
 
     def start_operation(self, revision: str | None, min_seconds: float) -> Operation:
         """A new asynchronous operation on the app (it supersedes the previous one)."""

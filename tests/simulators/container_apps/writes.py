@@ -3,7 +3,9 @@
 Any change to properties.template makes a new revision `<app>--<revisionSuffix>` (a random 7-letter suffix when none
 is given); a change elsewhere (configuration, secrets) makes none and restarts nothing. A template change that keeps
 the suffix of an existing revision is refused at once with the message Azure reports for it (Azure reports it when
-the operation fails). Only Single revision mode is simulated: the new revision deactivates the others.
+the operation fails). Single revision mode: the new revision deactivates the others. Multiple mode: the others stay
+active (each runs), and ingress.traffic decides which take requests (traffic.py); it may name the revision the same
+write creates. Switching to Single keeps only the revision with the most traffic active.
 Secrets must carry their values on every write that sends them (GET never returns values, so a GET→PUT round trip
 that does not re-supply them is refused, as in Azure).
 """
@@ -14,6 +16,8 @@ import re
 import string
 from typing import Any
 
+from targets.local.ports import free_port
+from tests.simulators.container_apps import traffic
 from tests.simulators.container_apps.container_process import ContainerSpecError, container_of, environment
 from tests.simulators.container_apps.replies import ArmError
 from tests.simulators.container_apps.resources import AppRecord, Operation, RevisionRecord
@@ -66,8 +70,8 @@ def check(document: dict[str, Any]) -> None:
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     if not (properties.get("environmentId") or properties.get("managedEnvironmentId")):
         raise ArmError(400, "InvalidRequestContent", "properties.environmentId is required")
-    if configuration.get("activeRevisionsMode", "Single").lower() != "single":
-        raise ArmError(400, "NotSimulated", "only activeRevisionsMode Single is simulated")
+    if str(configuration.get("activeRevisionsMode") or "Single").lower() not in ("single", "multiple"):
+        raise ArmError(400, "InvalidRequestContent", "activeRevisionsMode must be Single or Multiple")
     if not (configuration.get("ingress") or {}).get("targetPort"):
         raise ArmError(400, "NotSimulated", "the simulated app needs ingress with a targetPort (its endpoint)")
     secrets = configuration.get("secrets") or []
@@ -111,13 +115,37 @@ def apply(app: AppRecord, document: dict[str, Any], created: bool, min_seconds: 
     name = _new_revision_name(app, template) if changed else None
     if name is None and document == app.document and app.operation and app.operation.status == "InProgress":
         return app.operation  # a repeated write (a retry after a lost reply) joins the operation it repeats
+    configuration = (document.get("properties") or {}).get("configuration") or {}
+    traffic.check_traffic(configuration, {*app.revisions, *([name] if name else [])}, name or app.latest_revision)
+    multiple = traffic.is_multiple(configuration)
+    was_multiple, serving = traffic.is_multiple(app.configuration), app.weights()
     app.document = document
     if name is None:
+        if was_multiple and not multiple:
+            keep = max(serving.items(), key=lambda item: item[1], default=(app.latest_revision, 0))[0]
+            for revision in app.revisions.values():
+                if revision.name != keep:
+                    deactivate(revision)
         return app.start_operation(None, min_seconds)
-    for revision in app.revisions.values():
-        if revision.active:
-            revision.active, revision.running_state, revision.health_state = False, "Stopped", "None"
-            revision.replica = None
-    app.revisions[name] = RevisionRecord(name, template, app.fqdn)
+    if not multiple:
+        for revision in app.revisions.values():
+            deactivate(revision)
+    app.revisions[name] = RevisionRecord(name, template, free_port(), free_port())
     app.latest_revision = name
     return app.start_operation(name, min_seconds)
+
+
+def revisions_after(app: AppRecord, document: dict[str, Any]) -> int:
+    """How many revisions would run after writing `document` (Multiple mode keeps the active ones running)."""
+    properties = document.get("properties") or {}
+    if not traffic.is_multiple(properties.get("configuration") or {}):
+        return 1
+    new = _canonical(dict(properties.get("template") or {})) != _canonical(app.template)
+    return max(len(app.running()) + int(new), 1)
+
+
+def deactivate(revision: RevisionRecord) -> None:
+    """The revision stops (its process is stopped by the runtime) and takes no traffic."""
+    if revision.active:
+        revision.active, revision.running_state, revision.health_state = False, "Stopped", "None"
+        revision.replica = None
