@@ -5,14 +5,21 @@ import azure.functions as func
 
 from activities import (
     check_readiness,
+    choose_strategy,
     create_app,
+    discard_candidate,
     ensure_resource_group,
     prepare_share,
+    probe_candidate,
+    promote_candidate,
     read_arm_deployment,
     record_deployment,
     restart_revision,
+    smoke_gate,
     snapshot_adapter,
     start_arm_deployment,
+    start_candidate,
+    swap_adapter,
     sync_share,
 )
 from http_api import apps as apps_route
@@ -29,5 +36,6 @@ for module in (
     provision, deploy, deployer, app_registry,
     prepare_share, create_app, sync_share, snapshot_adapter, restart_revision, check_readiness, record_deployment,
     ensure_resource_group, start_arm_deployment, read_arm_deployment,
+    choose_strategy, swap_adapter, start_candidate, probe_candidate, smoke_gate, promote_candidate, discard_candidate,
 ):
     app.register_functions(module.bp)

@@ -21,6 +21,7 @@ from http_api.responses import BadRequest, error_response, json_response, parse_
 from http_api.status import iso_time
 from orchestrations import app_registry
 from payloads.apps import AppConfig, DeployerStatus, RegisterAppRequest
+from payloads.redeploy import history_fields
 from payloads.requests import APP_NAME_PATTERN, quoted
 from service_settings import get_settings
 from share_layout import paths
@@ -152,6 +153,7 @@ def deployment_entry(status: Any) -> dict[str, Any]:
         "version": output.get("version") or job.get("version"),
         "base_model": job.get("base_model"),
         "adapter_source": job.get("adapter_source"),
+        **history_fields(status.custom_status),
         **_result(status),
     }
 

@@ -19,6 +19,7 @@ from http_api.preflight import deploy_problems
 from http_api.responses import BadRequest, error_response, parse_body, refused
 from orchestrations.app_registry import registry_instance_id
 from payloads.apps import AppConfig, DeployTrigger
+from payloads.redeploy import SmokeGate
 from payloads.requests import DeployRequest
 from payloads.steps import AzurePlace, DeployJob
 from service_settings import get_settings
@@ -33,6 +34,7 @@ def deploy_job(request: DeployRequest, poll_seconds: int, place: AzurePlace | No
         target=request.target, app_name=request.app_name, base_model=request.base_model,
         adapter_source=request.adapter_source, version=request.version,
         readiness_timeout_s=request.readiness_timeout_s, poll_seconds=poll_seconds, azure=place,
+        strategy=request.strategy, gate=SmokeGate.model_validate(request.gate.model_dump()) if request.gate else None,
     )
 
 

@@ -7,8 +7,9 @@ refused, and every string has a length limit, so no value the user sends can mak
 from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from payloads.redeploy import RequestedStrategy
 from share_layout.paths import TRAINING_ADAPTER
 
 TargetName = Literal["local", "azure"]
@@ -127,6 +128,42 @@ class ProvisionRequest(AzureProvisionFields):
     port: int | None = Field(default=None, ge=1024, le=65535, description="Local target: port to serve on.")
 
 
+class GateMessage(StrictBody):
+    """One chat message of a gate prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=4000)
+
+
+class GatePromptBody(StrictBody):
+    """A gate prompt: chat `messages` or a plain `prompt` (one of them), and substrings the reply must contain."""
+
+    messages: list[GateMessage] | None = Field(default=None, min_length=1, max_length=16)
+    prompt: str | None = Field(default=None, min_length=1, max_length=4000)
+    expect: list[str] = Field(default_factory=list, max_length=8)
+
+    @field_validator("expect")
+    @classmethod
+    def _short_expectations(cls, value: list[str]) -> list[str]:
+        if any(len(item) > 200 for item in value):
+            raise ValueError("each expected substring must be at most 200 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "GatePromptBody":
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("give either messages or prompt")
+        return self
+
+
+class GateBody(StrictBody):
+    """The smoke gate of a deploy: prompts the new version must answer, in time, before it gets traffic."""
+
+    prompts: list[GatePromptBody] = Field(min_length=1, max_length=8)
+    deadline_s: float = Field(default=30.0, gt=0, le=300)
+    max_tokens: int = Field(default=16, ge=1, le=256)
+
+
 class DeployRequest(StrictBody):
     """POST /api/deploy: sync the server code and an adapter version to the share, restart, wait until ready."""
 
@@ -147,5 +184,10 @@ class DeployRequest(StrictBody):
         "Default: derived from the adapter's content.",
     )
     readiness_timeout_s: int = Field(default=600, ge=5, le=3600)
+    strategy: RequestedStrategy = Field(
+        default="auto", description="auto: swap the adapter in place when only it changed, blue-green when the code, "
+        "image or base model changed, restart on a first deploy; 'restart' or 'blue_green' force one.")
+    gate: GateBody | None = Field(default=None, description="Smoke gate the new version must pass before it gets "
+                                  "traffic; default one short chat prompt with a non-empty reply.")
 
     _paths = field_validator("base_model", "adapter_source")(share_relative)

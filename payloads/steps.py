@@ -9,15 +9,11 @@ otherwise break every replay); the triggers map each request into a job here, fi
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from payloads.redeploy import RequestedStrategy, SmokeGate
 from payloads.requests import TargetName
-
-
-class Payload(BaseModel):
-    """Base for step payloads: unknown fields are ignored, so histories written by older code still replay."""
-
-    model_config = ConfigDict(extra="ignore")
+from payloads.tolerant import Payload as Payload  # re-exported; there so payloads.redeploy can use it too
 
 
 class AppRef(Payload):
@@ -155,6 +151,9 @@ class DeployJob(Job):
     readiness_timeout_s: int = Field(ge=1)
     poll_seconds: int = Field(ge=1)
     azure: AzurePlace | None = None
+    strategy: RequestedStrategy = "auto"
+    gate: SmokeGate | None = None
+    """The request's smoke gate; None: the default gate (one short chat prompt, a non-empty reply)."""
 
 
 class ProvisionOutputs(Payload):
@@ -237,6 +236,8 @@ class DeploymentRecord(Payload):
     adapter_hash: str
     code_hash: str
     deployed_at: datetime
+    strategy: str | None = None
+    """How this version got there: swap, blue_green or restart (None in records written before strategies)."""
 
 
 class DeployChanges(Payload):

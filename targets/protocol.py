@@ -2,6 +2,7 @@
 
 from typing import Protocol
 
+from payloads.redeploy import CandidateResult, PromoteResult, SmokeGate, SwapResult
 from payloads.steps import ProvisionOutputs, ReadinessResult, RestartResult
 from share_layout.file_share import FileShare
 
@@ -20,6 +21,21 @@ class AppHost(Protocol):
 
     def probe(self, app_name: str, revision: str) -> ReadinessResult:
         """Whether `revision` is the one serving and answers /ready."""
+
+    def swap_adapter(self, app_name: str, version: str, gate: SmokeGate | None) -> SwapResult:
+        """Swap the running server's adapter to `version` in place (its admin route), gated; old one kept on failure."""
+
+    def start_candidate(self, app_name: str, base_model: str, version: str) -> CandidateResult:
+        """Start a candidate revision beside the serving one, with no traffic; or say why only a restart can do."""
+
+    def probe_candidate(self, app_name: str, revision: str) -> ReadinessResult:
+        """Whether the candidate `revision` is running and answers /ready at its own URL."""
+
+    def promote(self, app_name: str, revision: str) -> PromoteResult:
+        """Move all traffic to the candidate in one step; the previous revision drains and stops."""
+
+    def discard_candidate(self, app_name: str, revision: str) -> None:
+        """Stop a candidate that failed readiness or the gate; the serving revision is untouched."""
 
 
 class Target(Protocol):

@@ -22,25 +22,51 @@ class ServerSpec(BaseModel):
     cwd: str
     env: dict[str, str]
 
+    @property
+    def port(self) -> int | None:
+        """The private port the server listens on (the supervisor's front forwards the app's port to it)."""
+        return int(self.env["PORT"]) if self.env.get("PORT", "").isdigit() else None
+
+
+class CandidateSpec(BaseModel):
+    """A blue-green candidate: a second revision run beside the serving one, with no traffic until promoted."""
+
+    revision: str
+    server: ServerSpec
+
 
 class AppSpec(BaseModel):
-    """The local equivalent of the container app resource."""
+    """The local equivalent of the container app resource: the revision that serves, and maybe a candidate.
+
+    Promotion rewrites `revision`/`server` to the candidate's and clears `candidate`: the supervisor, seeing the
+    revision it runs as a candidate become the serving one, moves traffic to it instead of restarting.
+    """
 
     name: str
     port: int
     revision: str | None = None
     revision_number: int = 0
     server: ServerSpec | None = None
+    candidate: CandidateSpec | None = None
+    max_replicas: int = Field(default=2, ge=1, description="1: no candidate can be run; blue-green restarts instead.")
 
 
-class SupervisorState(BaseModel):
-    """What the supervisor reports about the revision it runs."""
+class ServerState(BaseModel):
+    """What the supervisor reports about one server process."""
 
     revision: str | None = None
     pid: int | None = None
+    port: int | None = None
     status: str = "starting"
     restarts: int = Field(default=0, description="Unexpected exits of this revision so far.")
     last_exit_code: int | None = None
+
+
+class SupervisorState(ServerState):
+    """The serving revision's state (the fields inherited), the candidate's, and revisions still draining."""
+
+    candidate: ServerState | None = None
+    draining: list[str] = Field(default_factory=list)
 
 
 class AppFiles:
@@ -52,6 +78,7 @@ class AppFiles:
         self.state_path = app_dir / "state.json"
         self.pid_path = app_dir / "supervisor.pid"
         self.key_path = app_dir / "secrets" / "api_key"
+        self.admin_key_path = app_dir / "secrets" / "admin_api_key"
         self.config_path = app_dir / "inference.config.json"
         self.logs_dir = app_dir / "logs"
 
@@ -80,12 +107,23 @@ class AppFiles:
 
     def ensure_api_key(self) -> str:
         """The app's API key, created once with owner-only permissions."""
-        if not self.key_path.exists():
-            self.key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        return self._ensure_secret(self.key_path)
+
+    def ensure_admin_key(self) -> str:
+        """The key of the server's admin routes (adapter swap), created once like the API key; never the API key."""
+        return self._ensure_secret(self.admin_key_path)
+
+    @staticmethod
+    def _ensure_secret(path: Path) -> str:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # created meanwhile by another process
+                return path.read_text().strip()
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))
-        return self.key_path.read_text().strip()
+        return path.read_text().strip()
 
     def log_path(self, revision: str) -> Path:
         """Where one revision's output goes."""

@@ -5,12 +5,18 @@ from pathlib import Path
 
 import requests
 
+from payloads.redeploy import CandidateResult, PromoteResult, SmokeGate, SwapResult
 from payloads.steps import ProvisionOutputs, ReadinessResult, RestartResult
 from share_layout import paths
+from targets.local import candidates
+from targets.local.adapter_swap import swap_via_admin_route
 from targets.local.app_files import CRASH_LOOP_RESTARTS, AppFiles, AppSpec, ServerSpec
 from targets.local.ports import free_port, port_in_use
 from targets.local.process_control import signal_or_launch, supervisor_pid
 from targets.local.share import LocalShare
+
+SWAP_TIMEOUT_S = 600.0
+"""How long an adapter swap (load, merge, gate) may take on the server before the step gives up."""
 
 
 class LocalApps:
@@ -56,9 +62,9 @@ class LocalApps:
             return f"port {port} is in use by another process on this machine"
         return None
 
-    def pick_port(self, app_name: str) -> int:
-        """A free port that no other app is given."""
-        taken = self.ports_of_other_apps(app_name)
+    def pick_port(self, app_name: str, own: int | None = None) -> int:
+        """A free port that no other app is given (nor `own`, the app's public port)."""
+        taken = {*self.ports_of_other_apps(app_name), own}
         while (port := free_port()) in taken:
             continue
         return port
@@ -84,7 +90,8 @@ class LocalApps:
         return outputs
 
     def server_spec(self, spec: AppSpec, base_model: str, version: str) -> ServerSpec:
-        """The command and environment of a revision, as the container app would have them."""
+        """The command and environment of a revision, as the container app would have them; PORT is private (the
+        supervisor's front forwards the app's port to it); ADAPTER_POINTER makes a restart keep a swapped adapter."""
         model_dir = self.share.path(base_model)
         if not (model_dir / "config.json").is_file():
             raise FileNotFoundError(f"no base model at {base_model!r} on the share (expected a config.json there)")
@@ -95,8 +102,9 @@ class LocalApps:
                 "MODEL_PATH": str(model_dir),
                 "ADAPTER_PATH": str(self.share.path(paths.adapter_version_dir(version))),
                 "MERGED_CACHE_DIR": str(self.share.path(paths.MERGED_CACHE)),
+                "ADAPTER_POINTER": str(self.share.path(paths.current_record(spec.name))),
                 "HOST": "127.0.0.1",
-                "PORT": str(spec.port),
+                "PORT": str(self.pick_port(spec.name, spec.port)),
             },
         )
 
@@ -141,3 +149,39 @@ class LocalApps:
         if reply.status_code == 200:
             return self._answered_by(revision, reply)
         return ReadinessResult(ready=False, detail=f"revision {revision} is loading (/ready: {reply.status_code})")
+
+    def swap_adapter(self, app_name: str, version: str, gate: SmokeGate | None) -> SwapResult:
+        """Swap the serving server's adapter in place through its admin route (the app's admin key), gated."""
+        files = self.files(app_name)
+        spec = self.require_spec(app_name)
+        adapter = str(self.share.path(paths.adapter_version_dir(version)))
+        return swap_via_admin_route(self.endpoint(spec), files.ensure_admin_key(), version, adapter, gate,
+                                    SWAP_TIMEOUT_S)
+
+    def start_candidate(self, app_name: str, base_model: str, version: str) -> CandidateResult:
+        """Start a second server beside the serving one, on its own port, with no traffic; or say why not."""
+        files = self.files(app_name)
+        spec = self.require_spec(app_name)
+        if spec.max_replicas < 2:
+            return CandidateResult(fallback=f"the app runs at most {spec.max_replicas} server (max_replicas in "
+                                            f"{files.spec_path.name}): no candidate can run beside the serving one")
+        if spec.server is None or supervisor_pid(files) is None:
+            return CandidateResult(fallback="no server of the app is running: nothing to keep serving meanwhile")
+        return candidates.start(files, spec, self.server_spec(spec, base_model, version))
+
+    def probe_candidate(self, app_name: str, revision: str) -> ReadinessResult:
+        """Whether the candidate runs and answers /ready at its own port; failed once it exited."""
+        return candidates.probe(self.files(app_name), self.require_spec(app_name), revision)
+
+    def promote(self, app_name: str, revision: str) -> PromoteResult:
+        """Send every new request to the candidate at once; the previous server finishes its requests, then stops."""
+        spec = self.require_spec(app_name)
+        return candidates.promote(self.files(app_name), spec, revision, self.endpoint(spec))
+
+    def discard_candidate(self, app_name: str, revision: str) -> None:
+        """Stop the candidate; the serving server is untouched."""
+        candidates.discard(self.files(app_name), self.require_spec(app_name), revision)
+
+    def api_key(self, app_name: str) -> str | None:
+        """The key the app's servers check on /v1 (for the smoke gate); never logged."""
+        return self.files(app_name).ensure_api_key()

@@ -1,26 +1,36 @@
-"""`python -m targets.local.supervisor APP_DIR [--detach]`: keeps one revision of a local app running.
+"""`python -m targets.local.supervisor APP_DIR [--detach]`: runs a local app the way Container Apps runs revisions.
 
-It plays the Container Apps runtime: starts the revision in app.json, restarts it with back-off when it
-exits, switches to the new revision on SIGHUP (old one stopped gracefully first; a SIGHUP that finds the
-revision unchanged changes nothing), and stops on SIGTERM. An exclusive lock on the app directory makes it the
-only supervisor of its app: a second one exits at once.
+It owns the app's public port through a front (targets.local.front_proxy) and runs the servers on private
+loopback ports. app.json is the desired state, state.json what runs; SIGHUP makes it read app.json again:
+- a new `revision` (not the candidate): restart in place: the old server stops gracefully first, then the new one
+  starts (the front answers 503 meanwhile);
+- a `candidate`: start it beside the serving server, with no traffic (a candidate that exits is not restarted:
+  it failed);
+- the candidate's revision becoming `revision` (promotion): the front sends every new request to it at once;
+  the old server drains: it is stopped once its forwarded requests ended, or after DRAIN_SECONDS;
+- `candidate` cleared (discard): the candidate stops; the serving server is untouched.
+The serving server is restarted with back-off when it exits; SIGTERM stops everything. An exclusive lock on the
+app directory makes it the only supervisor of its app: a second one exits at once.
 """
 
 import argparse
 import fcntl
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 
-from targets.local.app_files import AppFiles, SupervisorState
+from targets.local.app_files import AppFiles, AppSpec, ServerSpec, SupervisorState
+from targets.local.front_proxy import FrontProxy
+from targets.local.ports import free_port
+from targets.local.server_process import ServerProcess
 
-GRACE_SECONDS = 10.0
 LOCK_FILE = "supervisor.lock"
-INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "HF_HOME", "OMP_NUM_THREADS", "PYTHONPATH")
+DRAIN_SECONDS = 60.0
+"""How long a promoted-away server may keep finishing its requests before it is stopped anyway."""
+TICK_SECONDS = 0.1
 
 
 class Supervisor:
@@ -28,85 +38,143 @@ class Supervisor:
 
     def __init__(self, files: AppFiles) -> None:
         self.files = files
-        self.child: subprocess.Popen[bytes] | None = None
-        self.state = SupervisorState()
+        self.front: FrontProxy | None = None
+        self.active: ServerProcess | None = None
+        self.candidate: ServerProcess | None = None
+        self.draining: list[tuple[ServerProcess, float]] = []
+        self.restart_at: float | None = None
+        self.reported = ""
         self.reload = True
         self.stopping = False
 
     def on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        """SIGHUP: switch revision; SIGTERM/SIGINT: stop."""
+        """SIGHUP: read app.json again; SIGTERM/SIGINT: stop."""
         if signum == signal.SIGHUP:
             self.reload = True
         else:
             self.stopping = True
 
-    def start_child(self) -> None:
-        """Start the revision described in app.json (nothing when none is configured yet)."""
-        spec = self.files.read_spec()
-        if spec is None or spec.server is None or spec.revision is None:
+    def ensure_front(self, spec: AppSpec) -> None:
+        """Listen on the app's public port (again, if provisioning changed it)."""
+        if self.front is not None and self.front.port == spec.port:
             return
-        env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
-        env.update(spec.server.env, API_KEY=self.files.ensure_api_key(), PYTHONUNBUFFERED="1",
-                   CONTAINER_APP_REVISION=spec.revision)  # as Container Apps sets it: the server reports it
-        self.files.logs_dir.mkdir(parents=True, exist_ok=True)
-        with self.files.log_path(spec.revision).open("ab") as log:
-            self.child = subprocess.Popen(
-                spec.server.argv, cwd=spec.server.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        if self.state.revision != spec.revision:
-            self.state = SupervisorState(revision=spec.revision)
-        self.state.pid, self.state.status = self.child.pid, "running"
-        self.files.write_state(self.state)
-
-    def stop_child(self) -> None:
-        """SIGTERM the running revision, SIGKILL it after the grace period."""
-        if self.child is None or self.child.poll() is not None:
-            return
-        self.child.terminate()
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
         try:
-            self.child.wait(GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.child.kill()
-            self.child.wait()
+            self.front = FrontProxy(spec.port)
+        except OSError as error:
+            print(f"cannot listen on port {spec.port}: {error}; retrying on the next SIGHUP", file=sys.stderr)
+            return
+        self.front.start()
+        self.front.switch(self.active.port if self.active else None)
 
-    def wait_interruptible(self, seconds: float) -> None:
-        """Sleep, waking early for a signal."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not (self.stopping or self.reload):
-            time.sleep(0.1)
+    def server(self, spec: AppSpec, revision: str, server: ServerSpec) -> ServerProcess:
+        """A server process for `revision` on its private port (a free one if the spec names none or the app's)."""
+        port = server.port if server.port not in (None, spec.port) else free_port()
+        return ServerProcess(self.files, revision, server, port or free_port())
 
-    def step(self) -> None:
-        """One turn of the loop: switch revision, or restart a crashed one with back-off."""
-        if self.reload:
-            self.reload = False
-            spec = self.files.read_spec()
-            if self.child is None or spec is None or spec.revision != self.state.revision:
-                self.stop_child()
-                self.start_child()
-        elif self.child is not None and (code := self.child.poll()) is not None:
-            self.state.status, self.state.last_exit_code = "crashed", code
-            self.state.restarts += 1
-            self.files.write_state(self.state)
-            self.child = None
-            self.wait_interruptible(min(2.0**self.state.restarts, 30.0))
-            if not (self.stopping or self.reload):
-                self.start_child()
-        else:
-            time.sleep(0.2)
+    def apply_spec(self) -> None:
+        """Make what runs match app.json (see the module docstring)."""
+        spec = self.files.read_spec()
+        if spec is None:
+            return
+        self.ensure_front(spec)
+        if self.candidate is not None and spec.revision == self.candidate.revision:
+            self.promote()
+        elif self.candidate is not None and (spec.candidate is None or spec.candidate.revision
+                                             != self.candidate.revision):
+            self.retire(self.candidate, 0.0)
+            self.candidate = None
+        wanted = spec.candidate
+        if wanted is not None and self.candidate is None and wanted.revision != spec.revision:
+            self.candidate = self.server(spec, wanted.revision, wanted.server)
+            self.candidate.start()
+        if spec.server is not None and spec.revision is not None and (
+                self.active is None or self.active.revision != spec.revision):
+            self.restart_in_place(self.server(spec, spec.revision, spec.server))
+
+    def restart_in_place(self, new: ServerProcess) -> None:
+        """Stop the serving server, then start `new` and send traffic to it."""
+        if self.active is not None:
+            self.active.stop()
+        self.active, self.restart_at = new, None
+        new.start()
+        if self.front is not None:
+            self.front.switch(new.port)
+
+    def promote(self) -> None:
+        """Send every new request to the candidate; the previous server drains."""
+        assert self.candidate is not None
+        new, self.candidate = self.candidate, None
+        if self.front is not None:
+            self.front.switch(new.port)
+        if self.active is not None:
+            self.retire(self.active, DRAIN_SECONDS)
+        self.active, self.restart_at = new, None
+
+    def retire(self, server: ServerProcess, drain_seconds: float) -> None:
+        """Stop `server` once no forwarded request is left on it, or after `drain_seconds` at most."""
+        self.draining.append((server, time.monotonic() + drain_seconds))
+
+    def watch(self) -> None:
+        """Restart a crashed serving server with back-off, note a crashed candidate, stop drained servers."""
+        now = time.monotonic()
+        if self.active is not None and (code := self.active.exited()) is not None:
+            self.active.record_crash(code)
+            self.restart_at = now + min(2.0**self.active.state.restarts, 30.0)
+        if self.active is not None and self.restart_at is not None and now >= self.restart_at:
+            self.restart_at = None
+            self.active.start()
+        if self.candidate is not None and (code := self.candidate.exited()) is not None:
+            self.candidate.record_crash(code)  # not restarted: a candidate that exits has failed
+        still: list[tuple[ServerProcess, float]] = []
+        for server, deadline in self.draining:
+            idle = self.front is None or self.front.busy(server.port) == 0
+            if idle or now >= deadline:
+                server.request_stop()
+            if not server.reap():
+                still.append((server, deadline))
+        self.draining = still
+
+    def report(self) -> None:
+        """Write state.json when what runs changed."""
+        state = SupervisorState(**(self.active.state.model_dump() if self.active else {}))
+        state.candidate = self.candidate.state.model_copy() if self.candidate else None
+        state.draining = [server.revision for server, _ in self.draining]
+        text = state.model_dump_json()
+        if text != self.reported:
+            self.files.write_state(state)
+            self.reported = text
 
     def run(self) -> None:
-        """Loop until SIGTERM, then stop the revision and clean up."""
+        """Loop until SIGTERM, then stop every server and the front."""
         for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.on_signal)
         self.files.pid_path.write_text(str(os.getpid()))
         try:
             while not self.stopping:
-                self.step()
+                if self.reload:
+                    self.reload = False
+                    self.apply_spec()
+                self.watch()
+                self.report()
+                time.sleep(TICK_SECONDS)
         finally:
-            self.stop_child()
-            self.state.status = "stopped"
-            self.files.write_state(self.state)
-            self.files.pid_path.unlink(missing_ok=True)
+            self.shut_down()
+
+    def shut_down(self) -> None:
+        """Stop the servers (candidate and drained ones first) and the front; report the app stopped."""
+        for server in [*(server for server, _ in self.draining), *([self.candidate] if self.candidate else [])]:
+            server.stop(0.0)
+        if self.active is not None:
+            self.active.stop()
+        if self.front is not None:
+            self.front.stop()
+        state = SupervisorState(**(self.active.state.model_dump() if self.active else {}))
+        state.status = "stopped"
+        self.files.write_state(state)
+        self.files.pid_path.unlink(missing_ok=True)
 
 
 def hold_app_lock(files: AppFiles) -> int | None:

@@ -34,6 +34,7 @@ def deploy_fakes(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any],
         "sync_share": lambda _p: {"copied": ["a.py"], "deleted": [], "unchanged": 3, "code_hash": "c" * 64},
         "snapshot_adapter": lambda p: {"version": p["version"] or "abc123", "adapter_hash": "a" * 64,
                                        "files_copied": 2},
+        "choose_strategy": lambda _p: {"strategy": "restart", "reason": "first deploy of the app: nothing serves yet"},
         "restart_revision": lambda _p: {"revision": "app-one--7", "endpoint": "http://127.0.0.1:9000"},
         "check_readiness": probes({"ready": False, "detail": "loading"}, {"ready": True, "detail": "ready"}),
         "record_deployment": lambda _p: "serving/apps/app-one/current.json",
@@ -93,8 +94,8 @@ def test_deploy_runs_every_step_in_order_and_records_what_it_deployed(tmp_path: 
     result = run_orchestrator(deploy, DEPLOY_INPUT, deploy_fakes(), tmp_path)
     assert result.status == "Completed", result.output
     names = [name for name, _ in result.calls]
-    assert names == ["sync_share", "snapshot_adapter", "restart_revision", "check_readiness", "check_readiness",
-                     "record_deployment"]
+    assert names == ["sync_share", "snapshot_adapter", "choose_strategy", "restart_revision", "check_readiness",
+                     "check_readiness", "record_deployment"]
     restart_input = dict(result.calls)["restart_revision"]
     assert restart_input["version"] == "abc123" and restart_input["base_model"] == "model-cache/org/base"
     recorded = dict(result.calls)["record_deployment"]["record"]
