@@ -6,7 +6,7 @@ SHARE ?= .local/share
 PORT ?= 7071
 STATE_DIR ?= .devhost
 
-.PHONY: install system-deps demo demo-azure test test-fast lint serve tiny-model bench stop clean
+.PHONY: install system-deps demo demo-azure test test-fast lint serve tiny-model bench bench-redeploy stop clean
 
 $(STAMP): requirements.txt devtools/requirements.txt inference_container/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,9 @@ tiny-model: install
 
 bench: install
 	$(PY) -m devtools.benchmarks
+
+bench-redeploy: install
+	$(PY) -m devtools.bench_redeploy
 
 stop: install
 	$(PY) -m targets.local stop
