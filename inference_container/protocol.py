@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Options OpenAI defines that this server does not implement; a request that sets one gets a 400 naming it.
-_UNSUPPORTED = ("logprobs", "top_logprobs", "tools", "tool_choice", "functions", "function_call",
-                "logit_bias", "response_format", "best_of", "echo", "suffix", "audio", "modalities",
-                "prediction", "presence_penalty", "frequency_penalty")
+# (`best_of` is accepted only as 1: it would sample several and return the best, which this server does not.)
+_UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "response_format", "best_of", "echo",
+                "suffix", "audio", "modalities", "prediction")
 
 
 class StreamOptions(BaseModel):
@@ -49,7 +49,11 @@ class SamplingRequest(BaseModel):
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     stop: str | list[str] | None = None
     seed: int | None = Field(default=None, ge=-(2**63), le=2**64 - 1)
-    n: int | None = None
+    n: int | None = Field(default=None, ge=1)
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    logit_bias: dict[str, float] | None = None  # token id (as a string) -> bias in [-100, 100]
+    top_k: int | None = Field(default=None, ge=-1)  # vLLM's extension; -1, 0 or None: no cut
     stream: bool | None = False
     stream_options: StreamOptions | None = None
     ignore_eos: bool = False
@@ -71,13 +75,21 @@ class SamplingRequest(BaseModel):
         stops = [self.stop] if isinstance(self.stop, str) else (self.stop or [])
         return [s for s in stops if s]
 
+    def logprob_count(self) -> int | None:
+        """How many alternatives to return per token (None: no logprobs); each endpoint spells it its way."""
+        return None
+
+    def logprobs_problem(self) -> str | None:
+        """Why the logprobs options contradict each other, or None."""
+        return None
+
     def unsupported_option(self) -> str | None:
         """The name of the first option set that this server does not implement, or None."""
-        if self.n not in (None, 1):
-            return "n"
         extra = self.model_extra or {}
         for name in _UNSUPPORTED:
             value = extra.get(name)
+            if name == "best_of" and value == 1:
+                continue
             if value not in (None, False, 0, [], {}) and not (name == "response_format" and _is_text(value)):
                 return name
         return None
@@ -92,8 +104,20 @@ class ChatCompletionRequest(SamplingRequest):
 
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
     prompt_param: ClassVar[str] = "messages"
+
+    def logprob_count(self) -> int | None:
+        """`logprobs: true` with `top_logprobs` alternatives (0 when not given)."""
+        return (self.top_logprobs or 0) if self.logprobs else None
+
+    def logprobs_problem(self) -> str | None:
+        """`top_logprobs` without `logprobs: true` (OpenAI refuses it too)."""
+        if self.top_logprobs is not None and not self.logprobs:
+            return "'top_logprobs' needs 'logprobs': true"
+        return None
 
     def token_limit(self) -> int | None:
         """max_completion_tokens if given, else max_tokens."""
@@ -116,7 +140,13 @@ class CompletionRequest(SamplingRequest):
             raise ValueError("give exactly one prompt (a string or a list of token ids)")
         return value
 
+    logprobs: int | None = Field(default=None, ge=0, le=5)
+
     default_token_limit: ClassVar[int | None] = 16  # as OpenAI's completions
+
+    def logprob_count(self) -> int | None:
+        """`logprobs: k`: the chosen token's logprob and the k most likely tokens'."""
+        return self.logprobs
     prompt_param: ClassVar[str] = "prompt"
 
 
@@ -126,6 +156,36 @@ class UsageInfo(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+
+class TopLogprob(BaseModel):
+    """A token and its log-probability (chat shape); `bytes` is the UTF-8 of `token`."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+
+class ChatTokenLogprob(TopLogprob):
+    """A generated token (chat shape) with the most likely tokens at its position."""
+
+    top_logprobs: list[TopLogprob] = Field(default_factory=list)
+
+
+class ChatLogprobs(BaseModel):
+    """`choices[].logprobs` of a chat reply or chunk."""
+
+    content: list[ChatTokenLogprob] | None = None
+    refusal: list[ChatTokenLogprob] | None = None
+
+
+class CompletionLogprobs(BaseModel):
+    """`choices[].logprobs` of a completion reply or chunk (the legacy shape)."""
+
+    tokens: list[str] = Field(default_factory=list)
+    token_logprobs: list[float | None] = Field(default_factory=list)
+    top_logprobs: list[dict[str, float] | None] = Field(default_factory=list)
+    text_offset: list[int] = Field(default_factory=list)
 
 
 class ResponseMessage(BaseModel):
@@ -141,7 +201,7 @@ class ChatChoice(BaseModel):
     index: int = 0
     message: ResponseMessage
     finish_reason: str | None
-    logprobs: None = None
+    logprobs: ChatLogprobs | None = None
 
 
 class DeltaMessage(BaseModel):
@@ -157,7 +217,7 @@ class ChatChunkChoice(BaseModel):
     index: int = 0
     delta: DeltaMessage
     finish_reason: str | None = None
-    logprobs: None = None
+    logprobs: ChatLogprobs | None = None
 
 
 class CompletionChoice(BaseModel):
@@ -166,7 +226,7 @@ class CompletionChoice(BaseModel):
     index: int = 0
     text: str
     finish_reason: str | None = None
-    logprobs: None = None
+    logprobs: CompletionLogprobs | None = None
 
 
 def _new_id(prefix: str) -> str:

@@ -1,7 +1,11 @@
 """POST /v1/chat/completions: chat template, then the engine; streamed or whole."""
 
-from jinja2 import TemplateError
+from collections.abc import Sequence
 
+from jinja2 import TemplateError
+from pydantic import BaseModel
+
+from inference_container.engine.types import TokenLogprob
 from inference_container.errors import APIError
 from inference_container.protocol import (
     ChatChoice,
@@ -9,11 +13,14 @@ from inference_container.protocol import (
     ChatCompletionChunk,
     ChatCompletionRequest,
     ChatCompletionResponse,
+    ChatLogprobs,
+    ChatTokenLogprob,
     DeltaMessage,
     ResponseMessage,
+    TopLogprob,
     UsageInfo,
 )
-from inference_container.serving_common import OpenAIServing
+from inference_container.serving_common import ChoiceOutput, OpenAIServing
 
 
 class OpenAIServingChat(OpenAIServing[ChatCompletionRequest]):
@@ -32,17 +39,36 @@ class OpenAIServingChat(OpenAIServing[ChatCompletionRequest]):
                            param="messages") from None
         return list(self._ctx.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _reply(self, request_id: str, model: str, text: str, finish: str,
+    def _reply(self, request_id: str, model: str, choices: list[ChoiceOutput],
                usage: UsageInfo) -> ChatCompletionResponse:
-        choice = ChatChoice(message=ResponseMessage(content=text), finish_reason=finish)
-        return ChatCompletionResponse(id=request_id, model=model, choices=[choice], usage=usage)
+        replies = [ChatChoice(index=c.index, message=ResponseMessage(content=c.text), finish_reason=c.finish,
+                              logprobs=_chat(c.logprobs)) for c in choices]
+        return ChatCompletionResponse(id=request_id, model=model, choices=replies, usage=usage)
 
-    def _chunk(self, request_id: str, model: str, text: str | None, finish: str | None = None,
+    def _chunk(self, request_id: str, model: str, choice: ChoiceOutput | None,
                usage: UsageInfo | None = None) -> ChatCompletionChunk:
-        choices = [] if text is None else [ChatChunkChoice(delta=DeltaMessage(content=text), finish_reason=finish)]
+        choices = [] if choice is None else [
+            ChatChunkChoice(index=choice.index, delta=DeltaMessage(content=choice.text), finish_reason=choice.finish,
+                            logprobs=_chat(choice.logprobs))]
         return ChatCompletionChunk(id=request_id, model=model, choices=choices, usage=usage)
 
-    def _opening(self, request_id: str, model: str) -> ChatCompletionChunk:
-        """The assistant role, announced before any text."""
-        choice = ChatChunkChoice(delta=DeltaMessage(role="assistant", content=""))
+    def _opening(self, request_id: str, model: str, index: int) -> ChatCompletionChunk:
+        """The assistant role, announced for each choice before any text."""
+        choice = ChatChunkChoice(index=index, delta=DeltaMessage(role="assistant", content=""))
         return ChatCompletionChunk(id=request_id, model=model, choices=[choice])
+
+    def _logprobs(self, tokens: Sequence[TokenLogprob], offset: int) -> ChatLogprobs:
+        texts = self._ctx.token_texts
+
+        def top(token_id: int, logprob: float) -> TopLogprob:
+            text = texts.text(token_id)
+            return TopLogprob(token=text, logprob=logprob, bytes=list(text.encode()))
+
+        return ChatLogprobs(content=[
+            ChatTokenLogprob(**top(t.token_id, t.logprob).model_dump(), top_logprobs=[top(i, lp) for i, lp in t.top])
+            for t in tokens])
+
+
+def _chat(logprobs: BaseModel | None) -> ChatLogprobs | None:
+    assert logprobs is None or isinstance(logprobs, ChatLogprobs)
+    return logprobs

@@ -7,7 +7,9 @@ import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from fastapi import Request
@@ -25,7 +27,7 @@ from inference_container.engine import (
     SamplingParams,
     TextDelta,
 )
-from inference_container.engine.types import Event
+from inference_container.engine.types import MAX_N, Event, TokenLogprob
 from inference_container.errors import APIError
 from inference_container.protocol import SamplingRequest, UsageInfo
 from inference_container.served_models import Route, ServedModels, fingerprint, version_header
@@ -43,6 +45,7 @@ class ServingContext:
         self.engine, self.tokenizer, self.max_model_len = engine, tokenizer, max_model_len
         self.vocab_size, self.models = vocab_size, models
         self.base_view = base_view  # the base id is answered from the merged weights' base view
+        self.token_texts = TokenTexts(tokenizer)
 
     def route(self, name: str) -> Route:
         """How a request for `name` runs; 404 unless `name` is the base model, the adapter version or the alias."""
@@ -53,7 +56,14 @@ class ServingContext:
         unsupported = request.unsupported_option()
         if unsupported is not None:
             raise APIError(400, f"'{unsupported}' is not supported by this server"
-                           + (" (only n=1)" if unsupported == "n" else ""), param=unsupported)
+                           + (" (only best_of=1)" if unsupported == "best_of" else ""), param=unsupported)
+        problem = request.logprobs_problem()
+        if problem is not None:
+            raise APIError(400, problem, param="top_logprobs")
+        n = request.n or 1
+        most = min(MAX_N, self.engine.max_batch_size)
+        if n > most:
+            raise APIError(400, f"'n' is {n}; this server returns at most {most} choices per request.", param="n")
         room = self.max_model_len - prompt_len
         if room < 1:
             raise APIError(400, f"This model's maximum context length is {self.max_model_len} tokens. "
@@ -69,7 +79,62 @@ class ServingContext:
         temperature = 1.0 if request.temperature is None else request.temperature
         return SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature,
                               top_p=1.0 if request.top_p is None else request.top_p, seed=request.seed,
-                              stop=tuple(request.stop_list()), ignore_eos=request.ignore_eos)
+                              stop=tuple(request.stop_list()), ignore_eos=request.ignore_eos,
+                              top_k=max(request.top_k or 0, 0), frequency_penalty=request.frequency_penalty or 0.0,
+                              presence_penalty=request.presence_penalty or 0.0,
+                              logit_bias=self._logit_bias(request.logit_bias), logprobs=request.logprob_count(), n=n)
+
+    def _logit_bias(self, bias: dict[str, float] | None) -> tuple[tuple[int, float], ...]:
+        """`logit_bias` as (token id, bias) pairs; a key that is no token id of this model is a 400 naming it."""
+        pairs: list[tuple[int, float]] = []
+        for key, value in (bias or {}).items():
+            try:
+                token = int(key)
+            except ValueError:
+                token = -1
+            if not 0 <= token < self.vocab_size:
+                raise APIError(400, f"logit_bias: {key!r} is not a token id of this model (ids are 0 to "
+                               f"{self.vocab_size - 1}).", param="logit_bias")
+            if not -100 <= value <= 100:
+                raise APIError(400, f"logit_bias: the bias of token {token} is {value}; it must be in [-100, 100].",
+                               param="logit_bias")
+            pairs.append((token, float(value)))
+        return tuple(pairs)
+
+
+class TokenTexts:
+    """A token id's text as logprobs show it (the token decoded alone, special tokens included), cached."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._decode = lru_cache(maxsize=65536)(self._decode_one)
+        self._tokenizer = tokenizer
+
+    def _decode_one(self, token_id: int) -> str:
+        return str(self._tokenizer.decode([token_id], skip_special_tokens=False))
+
+    def text(self, token_id: int) -> str:
+        """The token's text (a lone piece of a multi-byte character shows as U+FFFD, as vLLM shows it)."""
+        return str(self._decode(token_id))
+
+
+@dataclass
+class ChoiceOutput:
+    """One choice's text (whole or a delta), its end and its logprobs in the endpoint's shape."""
+
+    index: int
+    text: str
+    finish: str | None = None
+    logprobs: BaseModel | None = None
+
+
+@dataclass
+class _ChoiceState:
+    """What the reply of one choice gathers: its text parts, token logprobs and end."""
+
+    parts: list[str] = field(default_factory=list)
+    tokens: list[TokenLogprob] = field(default_factory=list)
+    finish: str | None = None
+    completion_tokens: int = 0
 
 
 class RequestStream:
@@ -110,15 +175,21 @@ class RequestStream:
             self._log(event)
         return event
 
-    async def events(self, raw: Request | None = None) -> AsyncIterator[TextDelta | Finished]:
-        """Yield text and the end (after `first_event`); with `raw`, a client that disconnects cancels the request."""
+    async def events(self, raw: Request | None = None, choices: int = 1) -> AsyncIterator[TextDelta | Finished]:
+        """Yield text and ends (after `first_event`) until each of the `choices` has ended; with `raw`, a client
+        that disconnects cancels the request."""
         watcher = asyncio.create_task(self._cancel_on_disconnect(raw)) if raw is not None else None
+        ended = 0
         try:
             while True:
                 event = await self._queue.get()
                 if isinstance(event, Admitted):
                     continue
                 if isinstance(event, Finished):
+                    ended += 1
+                    if ended < choices:
+                        yield event
+                        continue
                     self._finished = True
                     if watcher is not None:
                         watcher.cancel()
@@ -185,16 +256,20 @@ class OpenAIServing(ABC, Generic[RequestT]):
         """The prompt's token ids (APIError 400 when there is no usable prompt)."""
 
     @abstractmethod
-    def _reply(self, request_id: str, model: str, text: str, finish: str, usage: UsageInfo) -> BaseModel:
+    def _reply(self, request_id: str, model: str, choices: list[ChoiceOutput], usage: UsageInfo) -> BaseModel:
         """The whole, non-streamed reply."""
 
     @abstractmethod
-    def _chunk(self, request_id: str, model: str, text: str | None, finish: str | None = None,
+    def _chunk(self, request_id: str, model: str, choice: ChoiceOutput | None,
                usage: UsageInfo | None = None) -> BaseModel:
-        """One streamed chunk: a choice carrying `text`, or with `text` None no choice (the usage chunk)."""
+        """One streamed chunk: one choice's delta, or with `choice` None no choice (the usage chunk)."""
 
-    def _opening(self, request_id: str, model: str) -> BaseModel | None:
-        """A chunk streamed before any text; none unless the endpoint needs one."""
+    @abstractmethod
+    def _logprobs(self, tokens: Sequence[TokenLogprob], offset: int) -> BaseModel:
+        """Token logprobs in the endpoint's shape; `offset`: characters of this choice's text before them."""
+
+    def _opening(self, request_id: str, model: str, index: int) -> BaseModel | None:
+        """A chunk streamed for choice `index` before any text; none unless the endpoint needs one."""
         return None
 
     async def create(self, request: RequestT, raw: Request) -> Response:
@@ -210,9 +285,9 @@ class OpenAIServing(ABC, Generic[RequestT]):
         headers = {VERSION_HEADER: version_header(version)}
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
-            chunks = self._chunks(stream, request.model, include_usage, fingerprint(version))
+            chunks = self._chunks(stream, request.model, include_usage, fingerprint(version), params)
             return CancellingStreamingResponse(chunks, on_close=stream.cancel, headers=headers)
-        return await self._whole(stream, request.model, raw, fingerprint(version), headers)
+        return await self._whole(stream, request.model, raw, fingerprint(version), headers, params)
 
     def _ended_before_running(self, event: Finished, model: str) -> Response:
         if event.reason == "model_gone":  # it named a version that was swapped out while it waited
@@ -222,34 +297,53 @@ class OpenAIServing(ABC, Generic[RequestT]):
         return Response(status_code=499)  # client went away
 
     async def _whole(self, stream: RequestStream, model: str, raw: Request, system_fingerprint: str,
-                     headers: dict[str, str]) -> Response:
-        parts: list[str] = []
-        async for event in stream.events(raw):
+                     headers: dict[str, str], params: SamplingParams) -> Response:
+        choices = [_ChoiceState() for _ in range(params.n)]
+        prompt_tokens, ended = 0, 0
+        async for event in stream.events(raw, choices=params.n):
+            state = choices[event.index]
+            state.parts.append(event.text)
+            state.tokens.extend(event.logprobs)
             if isinstance(event, TextDelta):
-                parts.append(event.text)
                 continue
             if event.reason == "error":
                 raise APIError(500, "Generation failed; see the server log.")
             if event.reason == "abort":
                 break
-            parts.append(event.text)
-            reply = self._reply(stream.request_id, model, "".join(parts), event.reason, _usage(event))
+            state.finish, state.completion_tokens = event.reason, event.completion_tokens
+            prompt_tokens, ended = event.prompt_tokens, ended + 1
+            if ended < params.n:
+                continue
+            outputs = [ChoiceOutput(i, "".join(c.parts), c.finish,
+                                    None if params.logprobs is None else self._logprobs(c.tokens, 0))
+                       for i, c in enumerate(choices)]
+            usage = _usage(prompt_tokens, sum(c.completion_tokens for c in choices))
+            reply = self._reply(stream.request_id, model, outputs, usage)
             return JSONResponse(_stamped(reply, system_fingerprint), headers=headers)
         return Response(status_code=499)  # client went away
 
     async def _chunks(self, stream: RequestStream, model: str, include_usage: bool,
-                      system_fingerprint: str) -> AsyncIterator[str]:
-        opening = self._opening(stream.request_id, model)
-        if opening is not None:
-            yield _sse_stamped(opening, system_fingerprint)
-        async for event in stream.events():
-            if isinstance(event, TextDelta):
-                yield _sse_stamped(self._chunk(stream.request_id, model, event.text), system_fingerprint)
-                continue
-            yield _sse_stamped(self._chunk(stream.request_id, model, event.text, event.reason), system_fingerprint)
-            if include_usage:
-                yield _sse_stamped(self._chunk(stream.request_id, model, None, usage=_usage(event)),
-                                   system_fingerprint)
+                      system_fingerprint: str, params: SamplingParams) -> AsyncIterator[str]:
+        for index in range(params.n):
+            opening = self._opening(stream.request_id, model, index)
+            if opening is not None:
+                yield _sse_stamped(opening, system_fingerprint)
+        offsets = [0] * params.n  # characters of each choice's token texts streamed so far (text_offset)
+        completion_tokens, prompt_tokens = 0, 0
+        async for event in stream.events(choices=params.n):
+            logprobs = None
+            if params.logprobs is not None:
+                logprobs = self._logprobs(event.logprobs, offsets[event.index])
+                offsets[event.index] += sum(len(self._ctx.token_texts.text(t.token_id)) for t in event.logprobs)
+            finish = event.reason if isinstance(event, Finished) else None
+            choice = ChoiceOutput(event.index, event.text, finish, logprobs)
+            yield _sse_stamped(self._chunk(stream.request_id, model, choice), system_fingerprint)
+            if isinstance(event, Finished):
+                completion_tokens += event.completion_tokens
+                prompt_tokens = event.prompt_tokens
+        if include_usage:
+            yield _sse_stamped(self._chunk(stream.request_id, model, None,
+                                           usage=_usage(prompt_tokens, completion_tokens)), system_fingerprint)
         yield sse("[DONE]")
 
 
@@ -261,6 +355,7 @@ def _sse_stamped(chunk: BaseModel, system_fingerprint: str) -> str:
     return f"data: {json.dumps(_stamped(chunk, system_fingerprint))}\n\n"
 
 
-def _usage(event: Finished) -> UsageInfo:
-    return UsageInfo(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
-                     total_tokens=event.prompt_tokens + event.completion_tokens)
+def _usage(prompt_tokens: int, completion_tokens: int) -> UsageInfo:
+    """The prompt counted once, the completion tokens of all choices summed (as OpenAI counts `n` > 1)."""
+    return UsageInfo(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                     total_tokens=prompt_tokens + completion_tokens)

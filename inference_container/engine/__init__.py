@@ -12,9 +12,11 @@ Why this design and not transformers' built-in continuous batching: measured on 
 warm). The streaming manager (`init_continuous_batching` + `add_request(streaming=True)`) was slowest in
 every run, and it has one seed per manager (`ContinuousBatchingConfig.seed`) where the API needs one per
 request. This engine admits
-waiting requests between decode steps (a batched prefill of the newcomers, merged into the running batch's
-cache by left padding), decodes all rows in one forward per step, samples each row with its own
-temperature/top_p/seed generator, and drops finished or cancelled rows before the next step.
+waiting requests between decode steps (a batched prefill of the newcomers, written into spare rows of the
+running batch's preallocated cache: `batch.py`, `kv_cache.py`), decodes all rows in one forward per step,
+samples the whole batch with tensor operations and per-row parameters (`sampling.py`: temperature, top-k,
+top-p, penalties, logit_bias, logprobs; seeded rows draw from their own generator), and drops finished or
+cancelled rows before the next step. A request with `n` choices is prefilled once; its cache row is copied.
 """
 
 from inference_container.engine.scheduler import Engine, QueueFullError

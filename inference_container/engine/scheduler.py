@@ -19,8 +19,8 @@ import torch
 from inference_container.base_view import BaseModelView
 from inference_container.engine.batch import Forward, PaddedBatch
 from inference_container.engine.detokenize import Detokenizer, StopAwareText
-from inference_container.engine.sampling import make_generator, sample_rows
-from inference_container.engine.types import Admitted, Finished, GenerationRequest, TextDelta
+from inference_container.engine.sampling import BatchSampler, make_generator
+from inference_container.engine.types import Admitted, Finished, GenerationRequest, TextDelta, TokenLogprob
 from inference_container.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ class _Sequence:
     text: StopAwareText
     generator: torch.Generator | None
     arrived: float = field(default_factory=time.monotonic)
+    index: int = 0  # which of the request's `n` choices this row produces
     output: list[int] = field(default_factory=list)
+    pending_logprobs: list[TokenLogprob] = field(default_factory=list)  # of tokens whose text is not out yet
     last_token: int = 0
     done: bool = False
 
@@ -54,6 +56,7 @@ class Engine:
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         forward = base_view.forward if base_view is not None else _merged_only(model)
         self._batch = PaddedBatch(forward, self._device, int(pad or 0))
+        self._sampler = BatchSampler(self._device)
         self._eos = _eos_ids(model, tokenizer)
         self._max_batch, self._max_queue = max_batch_size, max_queue_size
         self._waiting: deque[_Sequence] = deque()
@@ -64,6 +67,11 @@ class Engine:
         self._idle_calls: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self.adapter_version = adapter_version  # whose weights fine-tune rows run on; changed only when idle
         self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
+
+    @property
+    def max_batch_size(self) -> int:
+        """Rows decoded together (a request with `n` choices takes `n` rows)."""
+        return self._max_batch
 
     def start(self) -> None:
         """Start the step loop thread."""
@@ -172,18 +180,22 @@ class Engine:
         if self._idle_calls:  # let the running batch drain so the idle call can run
             return admitted
         kept: deque[_Sequence] = deque()
-        while self._waiting and len(self._running) + len(admitted) < self._max_batch:
-            seq = self._waiting.popleft()
+        rows = len(self._running)
+        while self._waiting and rows < self._max_batch:
+            seq = self._waiting[0]
             request = seq.request
             if request.cancelled:
-                self._finish(seq, "abort")
+                self._finish(self._waiting.popleft(), "abort")
             elif self._held and not request.internal:
-                kept.append(seq)
+                kept.append(self._waiting.popleft())
             elif (request.adapter_version is not None and not request.base_model
                   and request.adapter_version != self.adapter_version):
-                self._finish(seq, "model_gone")
+                self._finish(self._waiting.popleft(), "model_gone")
+            elif rows + request.params.n > self._max_batch:
+                break  # its choices wait for room together, and nothing overtakes it
             else:
-                admitted.append(seq)
+                admitted.append(self._waiting.popleft())
+                rows += request.params.n
         self._waiting.extendleft(reversed(kept))
         self._metrics.num_waiting.set(len(self._waiting))
         return admitted
@@ -192,39 +204,50 @@ class Engine:
         if admitted:
             try:
                 logits, cache, mask = self._batch.prefill([s.request.prompt_ids for s in admitted],
-                                                          [s.request.base_model for s in admitted])
+                                                          [s.request.base_model for s in admitted],
+                                                          [s.request.params.n for s in admitted])
             except Exception:  # e.g. out of memory on a long prompt: fail the newcomers, keep the batch
                 log.exception("prefill of %d new requests failed", len(admitted))
                 for seq in admitted:
                     self._finish(seq, "error")
                 return
             self._batch.append(cache, mask)
+            rows = [row for seq in admitted for row in self._choices(seq)]
             for seq in admitted:
                 seq.request.emit(Admitted(None if seq.request.base_model else self.adapter_version))
-            self._running.extend(admitted)
-            rows = list(range(len(self._running) - len(admitted), len(self._running)))
+            self._sampler.append([s.request.params for s in rows], [s.generator for s in rows])
+            start = len(self._running)
+            self._running.extend(rows)
         else:
             logits = self._batch.decode([s.last_token for s in self._running],
                                         [s.request.base_model for s in self._running])
-            rows = list(range(len(self._running)))
+            start = 0
         self._metrics.num_running.set(len(self._running))
-        seqs = [self._running[r] for r in rows]
-        tokens = sample_rows(logits, [s.request.params for s in seqs], [s.generator for s in seqs])
-        for seq, token in zip(seqs, tokens, strict=True):
-            self._advance(seq, token)
+        chosen = self._sampler.sample(logits, start)
+        for seq, (token, logprob) in zip(self._running[start:], chosen, strict=True):
+            self._advance(seq, token, logprob)
         self._drop_finished()
 
-    def _advance(self, seq: _Sequence, token: int) -> None:
+    def _choices(self, seq: _Sequence) -> list[_Sequence]:
+        """The rows of an admitted request: itself as choice 0, then its other choices (sharing its prefill)."""
+        request = seq.request
+        return [seq] + [_Sequence(request, self._detokenizer.stream(request.params.stop),
+                                  make_generator(request.params, self._device, index), arrived=seq.arrived,
+                                  index=index) for index in range(1, request.params.n)]
+
+    def _advance(self, seq: _Sequence, token: int, logprob: TokenLogprob | None) -> None:
         if seq.done or seq.request.cancelled:
             return
-        if not seq.output and not seq.request.internal:
+        if not seq.output and seq.index == 0 and not seq.request.internal:
             self._metrics.ttft.observe(time.monotonic() - seq.arrived)
         seq.output.append(token)
         seq.last_token = token
         params = seq.request.params
         if token in self._eos and not params.ignore_eos:
-            self._finish(seq, "stop")
+            self._finish(seq, "stop")  # the end token is not part of the output, nor of its logprobs
             return
+        if logprob is not None:
+            seq.pending_logprobs.append(logprob)
         delta, hit_stop = seq.text.add(token)
         if hit_stop:
             self._finish(seq, "stop", delta)
@@ -233,16 +256,22 @@ class Engine:
             self._finish(seq, "length", delta + seq.text.rest())
             return
         if delta:
-            seq.request.emit(TextDelta(delta))
+            seq.request.emit(TextDelta(delta, seq.index, self._take_logprobs(seq)))
+
+    @staticmethod
+    def _take_logprobs(seq: _Sequence) -> tuple[TokenLogprob, ...]:
+        taken, seq.pending_logprobs = tuple(seq.pending_logprobs), []
+        return taken
 
     def _finish(self, seq: _Sequence, reason: str, text: str | None = None) -> None:
         if text is None:
             text = seq.text.rest() if reason == "stop" else ""
         seq.done = True
         prompt, completion = len(seq.request.prompt_ids), len(seq.output)
-        if not seq.request.internal:
-            self._metrics.record_finish(reason, prompt, completion, time.monotonic() - seq.arrived)
-        seq.request.emit(Finished(reason, prompt, completion, text))
+        if not seq.request.internal:  # a request's prompt is counted once, with its first choice
+            self._metrics.record_finish(reason, prompt if seq.index == 0 else 0, completion,
+                                        time.monotonic() - seq.arrived)
+        seq.request.emit(Finished(reason, prompt, completion, text, seq.index, self._take_logprobs(seq)))
 
     def _drop_finished(self) -> None:
         for seq in self._running:
@@ -251,6 +280,7 @@ class Engine:
         keep = [i for i, s in enumerate(self._running) if not s.done]
         if len(keep) != len(self._running):
             self._batch.keep(keep)
+            self._sampler.keep(keep)
             with self._cond:
                 self._running = [self._running[i] for i in keep]
         self._metrics.num_running.set(len(self._running))
@@ -260,6 +290,7 @@ class Engine:
             if not seq.done:
                 self._finish(seq, "error")
         self._batch.keep([])
+        self._sampler.keep([])
         with self._cond:
             self._running = []
         self._metrics.num_running.set(0)

@@ -42,8 +42,12 @@ def _assert_openai_error(response: httpx.Response, status: int, param: str | Non
     ({"model": "tiny-chat", "messages": USER, "max_completion_tokens": -3}, "max_completion_tokens"),
     ({"model": "tiny-chat", "messages": USER, "temperature": -1}, "temperature"),
     ({"model": "tiny-chat", "messages": USER, "top_p": 0}, "top_p"),
-    ({"model": "tiny-chat", "messages": USER, "n": 2}, "n"),
-    ({"model": "tiny-chat", "messages": USER, "logprobs": True}, "logprobs"),
+    ({"model": "tiny-chat", "messages": USER, "n": 9}, "n"),
+    ({"model": "tiny-chat", "messages": USER, "top_logprobs": 2}, "top_logprobs"),
+    ({"model": "tiny-chat", "messages": USER, "logprobs": True, "top_logprobs": 21}, "top_logprobs"),
+    ({"model": "tiny-chat", "messages": USER, "logit_bias": {"999999": 5}}, "logit_bias"),
+    ({"model": "tiny-chat", "messages": USER, "logit_bias": {"5": 101}}, "logit_bias"),
+    ({"model": "tiny-chat", "messages": USER, "frequency_penalty": 2.5}, "frequency_penalty"),
     ({"model": "tiny-chat", "messages": USER, "tools": [{"type": "function", "function": {"name": "f"}}]},
      "tools"),
 ])
@@ -55,7 +59,9 @@ def test_bad_chat_request_is_400_naming_the_field(server: RunningServer, body: d
     ({"model": "tiny-chat"}, "prompt"),
     ({"model": "tiny-chat", "prompt": ["a", "b"]}, "prompt"),
     ({"model": "tiny-chat", "prompt": "a", "max_tokens": 0}, "max_tokens"),
-    ({"model": "tiny-chat", "prompt": "a", "n": 3}, "n"),
+    ({"model": "tiny-chat", "prompt": "a", "n": 9}, "n"),
+    ({"model": "tiny-chat", "prompt": "a", "logprobs": 6}, "logprobs"),
+    ({"model": "tiny-chat", "prompt": "a", "best_of": 2}, "best_of"),
     ({"model": "tiny-chat", "prompt": "a", "echo": True}, "echo"),
     ({"model": "tiny-chat", "prompt": [1, 2, 10**9]}, "prompt"),
     ({"model": "tiny-chat", "prompt": [-1]}, "prompt"),
@@ -139,7 +145,7 @@ def test_default_limit_is_cut_to_the_room_left(client: openai.OpenAI, base_model
 
 def test_official_client_sees_errors_as_typed_exceptions(client: openai.OpenAI, base_model: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model=base_model, messages=USER, n=2)  # type: ignore[arg-type]
+        client.chat.completions.create(model=base_model, messages=USER, n=9)  # type: ignore[arg-type]
     assert caught.value.param == "n"
 
 
