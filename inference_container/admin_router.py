@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from inference_container.adapter_swap import AdapterSwapper
 from inference_container.errors import APIError
 from inference_container.gate import GateSpec
+from inference_container.openapi import error
+from inference_container.openapi_requests import strict_body
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -33,7 +35,10 @@ async def require_admin_key(request: Request, authorization: Annotated[str | Non
                        code="invalid_admin_key")
 
 
-admin = APIRouter(prefix="/admin", dependencies=[Depends(require_admin_key)])
+admin = APIRouter(prefix="/admin", dependencies=[Depends(require_admin_key)], responses={
+    401: error("Missing or wrong admin key (code invalid_admin_key): send `Authorization: Bearer <ADMIN_API_KEY>`."),
+    404: error("The admin routes are disabled: the server has no ADMIN_API_KEY (code admin_disabled)."),
+})
 
 
 class AdapterSwapRequest(BaseModel):
@@ -72,13 +77,21 @@ def _swapper(request: Request) -> AdapterSwapper:
 Swapper = Annotated[AdapterSwapper, Depends(_swapper)]
 
 
-@admin.get("/adapter")
+@admin.get("/adapter", responses={503: error("The model is still loading; retry when /ready answers 200.",
+                                              "always")})
 async def adapter_status(swapper: Swapper) -> dict[str, Any]:
     """The version serving now, the alias that follows it, and the last swap's answer."""
     return swapper.status()
 
 
-@admin.post("/adapter")
+@admin.post("/adapter", dependencies=[Depends(strict_body(AdapterSwapRequest))], responses={
+    400: error("The body is invalid (unknown field, bad version name, relative adapter_path)."),
+    409: error("The gate failed (type gate_failed; `gate` holds the transcript; the old version serves again), "
+               "another swap is in progress (swap_in_progress), or swapping is unsupported (swap_unsupported)."),
+    422: error("The adapter could not be loaded (type adapter_load_failed); nothing changed."),
+    503: error("Still loading (with Retry-After), or the running requests did not finish in time "
+               "(type drain_timeout); nothing changed.", "sometimes"),
+})
 async def swap_adapter(body: AdapterSwapRequest, swapper: Swapper) -> dict[str, Any]:
     """Swap the served adapter version in place (see `adapter_swap.py`); the answer says how it went."""
     return await asyncio.to_thread(swapper.swap, body.version, body.adapter_path, body.gate)

@@ -1,22 +1,51 @@
 """Thin HTTP routes: validate, hand to the serving classes, answer."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from inference_container.auth import require_api_key
 from inference_container.errors import APIError, create_error_response
-from inference_container.protocol import ChatCompletionRequest, CompletionRequest, ModelList
+from inference_container.openapi import error, streamed_or_whole
+from inference_container.openapi_requests import strict_body
+from inference_container.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    CompletionRequest,
+    CompletionResponse,
+    ModelList,
+)
 from inference_container.serving_chat import OpenAIServingChat
 from inference_container.serving_completion import OpenAIServingCompletion
 
 STATIC_DIR = Path(__file__).parent / "static"
 
+LOADING = "The model is still loading (or failed to load); retry when /ready answers 200."
+GENERATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error("The request is invalid: bad JSON or field, an unsupported option, or the prompt and token limit "
+               "do not fit the context (code context_length_exceeded); `param` names the field."),
+    404: error("No served model has this id (code model_not_found): see /v1/models."),
+    429: error("The request queue is full (code queue_full); retry after Retry-After seconds.", "always"),
+    500: error("Generation failed inside the engine; the server log has the details."),
+}
+
 router = APIRouter()
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses={
+    401: error("Missing or wrong API key (code invalid_api_key): send `Authorization: Bearer <API_KEY>`."),
+    503: error(LOADING, "always"),
+})
+
+
+class Status(BaseModel):
+    """Liveness or readiness, and the revision (deployment) this process belongs to."""
+
+    status: str
+    revision: str | None
 
 
 def _serving(request: Request) -> tuple[OpenAIServingChat, OpenAIServingCompletion]:
@@ -31,12 +60,13 @@ Serving = Annotated[tuple[OpenAIServingChat, OpenAIServingCompletion], Depends(_
 
 
 @router.get("/health")
-async def health(request: Request) -> dict[str, str | None]:
+async def health(request: Request) -> Status:
     """Liveness: the process answers (with the revision it belongs to)."""
-    return {"status": "ok", "revision": request.app.state.settings.container_app_revision}
+    return Status(status="ok", revision=request.app.state.settings.container_app_revision)
 
 
-@router.get("/ready")
+@router.get("/ready", responses={200: {"model": Status, "description": "Loaded and warmed up."},
+                                 503: error("Still loading, or loading failed (the message says which).")})
 async def ready(request: Request) -> Response:
     """Readiness: 200 once the model is loaded and warmed up (with the revision it belongs to)."""
     if request.app.state.serving is None:
@@ -45,7 +75,8 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "ready", "revision": request.app.state.settings.container_app_revision})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse,
+            responses={200: {"description": "Prometheus text exposition format."}})
 async def metrics(request: Request) -> Response:
     """Prometheus metrics."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -66,13 +97,15 @@ async def models(request: Request, _: Serving) -> ModelList:
     return ModelList(data=request.app.state.models.cards())
 
 
-@v1.post("/chat/completions")
+@v1.post("/chat/completions", response_model=None, dependencies=[Depends(strict_body(ChatCompletionRequest))],
+         responses={200: streamed_or_whole(ChatCompletionResponse, ChatCompletionChunk), **GENERATION_ERRORS})
 async def chat_completions(body: ChatCompletionRequest, raw: Request, serving: Serving) -> Response:
     """OpenAI chat completions."""
     return await serving[0].create(body, raw)
 
 
-@v1.post("/completions")
+@v1.post("/completions", response_model=None, dependencies=[Depends(strict_body(CompletionRequest))],
+         responses={200: streamed_or_whole(CompletionResponse, CompletionResponse), **GENERATION_ERRORS})
 async def completions(body: CompletionRequest, raw: Request, serving: Serving) -> Response:
     """OpenAI text completions."""
     return await serving[1].create(body, raw)

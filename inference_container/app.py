@@ -20,6 +20,7 @@ from inference_container.api_router import STATIC_DIR, router, v1
 from inference_container.engine import Engine
 from inference_container.errors import install_error_handlers
 from inference_container.metrics import ServerMetrics
+from inference_container.openapi import install as install_openapi
 from inference_container.served_models import ServedModels, version_header
 from inference_container.serving_chat import OpenAIServingChat
 from inference_container.serving_common import VERSION_HEADER, ServingContext
@@ -50,7 +51,7 @@ def _load(app: FastAPI) -> None:
                              base_view=loaded.base_view is not None)
     app.state.swapper = AdapterSwapper(settings, engine, loaded.model, loaded.base_view, loaded.tokenizer,
                                        loaded.max_model_len, models, app.state.metrics)
-    app.state.max_model_len = loaded.max_model_len
+    app.state.max_model_len, app.state.vocab_size = loaded.max_model_len, vocab_size
     app.state.serving = (OpenAIServingChat(context), OpenAIServingCompletion(context))
     log.info("ready: serving %s (startup %.2fs)", ", ".join(models.names()), sum(timer.seconds.values()))
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
                                     settings.adapter_path.name if settings.adapter_path else None,
                                     settings.adapter_alias_name)
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(AdapterVersionHeader, models=app.state.models)
     app.include_router(router)
     app.include_router(v1)

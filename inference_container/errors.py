@@ -6,12 +6,31 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
           429: "rate_limit_error", 503: "service_unavailable_error"}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, as OpenAI's clients read it."""
+
+    message: str = Field(description="A sentence for people: what was wrong and what to do.")
+    type: str = Field(description="The kind of error, e.g. invalid_request_error, authentication_error.")
+    param: str | None = Field(description="The request field at fault, when one is.")
+    code: str | None = Field(description="A stable code for programs, e.g. context_length_exceeded.")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer (`create_error_response`); some carry fields beside `error`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: ErrorDetail
 
 
 class APIError(Exception):
@@ -62,10 +81,23 @@ async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
     return create_error_response(exc.status, exc.message, exc.param, exc.code, exc.headers, exc.err_type, exc.extra)
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return create_error_response(exc.status_code, str(exc.detail),
-                                 headers=dict(exc.headers) if exc.headers else None)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:  # Starlette names the first route's methods; a path may have one route per method
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return create_error_response(exc.status_code, str(exc.detail), headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (asked of the app's router with a fresh scope per method)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {"type": "http", "path": request.scope["path"], "root_path": request.scope.get("root_path", ""),
+                 "method": method, "headers": []}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   history: [],        // [{role, content}] of completed turns, sent with every request
-  controller: null,   // AbortController of the request in flight
+  controller: null,   // AbortController of the request(s) in flight
+  models: [],         // /v1/models' data: [{id, parent, root}]
 };
 
 function authHeaders() {
@@ -46,6 +47,7 @@ async function loadModels() {
     const response = await fetch("/v1/models", { headers: authHeaders() });
     if (!response.ok) throw new Error(await errorFromResponse(response));
     const body = await response.json();
+    state.models = body.data;
     select.replaceChildren(...body.data.map((m) => new Option(m.parent ? `${m.id} (fine-tuned)` : m.id, m.id)));
     // Default to the fine-tuned adapter (listed with a parent), keep the user's earlier choice if still there.
     const adapter = body.data.find((m) => m.parent);
@@ -92,20 +94,31 @@ function setBusy(busy) {
   $("clear").disabled = busy;
 }
 
-function buildRequest() {
+// One chat request for `model` with the page's settings; `turns` after the system prompt.
+function buildRequest(model, turns) {
   const messages = [];
   const system = $("system-prompt").value.trim();
   if (system) messages.push({ role: "system", content: system });
-  messages.push(...state.history);
+  messages.push(...turns);
+  const seed = $("seed").value.trim();
   return {
-    model: $("model").value || undefined,
+    model: model || undefined,
     messages,
     stream: true,
     stream_options: { include_usage: true },
     temperature: Number($("temperature").value),
     top_p: Number($("top-p").value),
     max_tokens: Number($("max-tokens").value) || undefined,
+    seed: seed === "" ? undefined : Number(seed),
   };
+}
+
+// The fine-tuned model (the one chosen if it has a parent, else the first that has one) and the base model.
+function comparePair() {
+  const chosen = state.models.find((m) => m.id === $("model").value);
+  const tuned = chosen?.parent ? chosen : state.models.find((m) => m.parent);
+  const base = state.models.find((m) => !m.parent);
+  return tuned && base ? [tuned.id, base.id] : null;
 }
 
 // Yield the JSON payload of each `data:` event of a server-sent-events body, until `[DONE]`.
@@ -129,19 +142,22 @@ async function* readEvents(body) {
   }
 }
 
-async function streamReply(item) {
-  const content = item.querySelector(".content");
+// Stream one request's reply into `content`; `onVersion` hears the weights that answer (header, then chunks).
+async function streamInto(content, request, onVersion) {
   const started = performance.now();
   let usage = null;
   const response = await fetch("/v1/chat/completions", {
     method: "POST",
     headers: { "Content-Type": "application/json", ...authHeaders() },
-    body: JSON.stringify(buildRequest()),
+    body: JSON.stringify(request),
     signal: state.controller.signal,
   });
   if (!response.ok) throw new Error(await errorFromResponse(response));
+  const header = response.headers.get("x-adapter-version");
+  if (header) onVersion(header);
   for await (const chunk of readEvents(response.body)) {
     if (chunk.error) throw new Error(describeError(0, chunk));
+    if (chunk.system_fingerprint) onVersion(chunk.system_fingerprint.replace(/^adapter-/, ""));
     const choice = chunk.choices?.[0];
     if (choice?.delta?.content) {
       const transcript = $("transcript");
@@ -155,12 +171,76 @@ async function streamReply(item) {
     }
     if (chunk.usage) usage = chunk.usage;
   }
-  const seconds = (performance.now() - started) / 1000;
-  if (usage) {
-    const rate = usage.completion_tokens / Math.max(seconds, 1e-3);
-    $("stats").textContent = `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`
-      + ` in ${seconds.toFixed(2)} s (${rate.toFixed(1)} tokens/s)`;
-  }
+  return { usage, seconds: (performance.now() - started) / 1000 };
+}
+
+function describeUsage(usage, seconds) {
+  const rate = usage.completion_tokens / Math.max(seconds, 1e-3);
+  return `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`
+    + ` in ${seconds.toFixed(2)} s (${rate.toFixed(1)} tokens/s)`;
+}
+
+async function streamReply(item) {
+  const request = buildRequest($("model").value, state.history);
+  const { usage, seconds } = await streamInto(item.querySelector(".content"), request, () => {});
+  if (usage) $("stats").textContent = describeUsage(usage, seconds);
+}
+
+let paneCount = 0;
+
+// A transcript entry with one labelled pane per model, side by side.
+function addComparison(models) {
+  const item = document.createElement("li");
+  item.className = "msg compare";
+  item.dataset.role = "compare";
+  const panes = document.createElement("div");
+  panes.className = "compare-panes";
+  const made = models.map((model) => {
+    const pane = document.createElement("section");
+    pane.className = "pane streaming";
+    pane.dataset.model = model;
+    const title = document.createElement("h3");
+    paneCount += 1;
+    title.id = `pane-title-${paneCount}`;
+    pane.setAttribute("aria-labelledby", title.id);
+    const setLabel = (version) => {
+      pane.dataset.version = version ?? "";
+      title.textContent = version ? `${model} · version ${version}` : model;
+    };
+    setLabel(null);
+    const content = document.createElement("div");
+    content.className = "content";
+    pane.append(title, content);
+    panes.append(pane);
+    return { pane, content, setLabel };
+  });
+  item.append(panes);
+  $("transcript").append(item);
+  item.scrollIntoView({ block: "end" });
+  return made;
+}
+
+// One prompt to the fine-tuned and the base model at once, same settings; neither reply joins the history.
+async function sendComparison(prompt, pair) {
+  addMessage("user", prompt);
+  const panes = addComparison(pair);
+  const runs = panes.map(async ({ pane, content, setLabel }, i) => {
+    try {
+      const { usage, seconds } = await streamInto(content, buildRequest(pair[i], [{ role: "user", content: prompt }]),
+        setLabel);
+      if (usage) addNote(pane, describeUsage(usage, seconds));
+      if (!content.textContent) addNote(pane, "The model returned an empty reply.");
+    } catch (error) {
+      if (error.name === "AbortError") addNote(pane, "Stopped.");
+      else addNote(pane, `${pair[i]}: ${error.message}`);
+      if (error.name !== "AbortError") throw error;
+    } finally {
+      pane.classList.remove("streaming");
+    }
+  });
+  const failed = (await Promise.allSettled(runs)).find((r) => r.status === "rejected");
+  if (failed) showError(failed.reason.message.startsWith("Error") ? failed.reason.message
+    : `Request failed: ${failed.reason.message}`);
 }
 
 async function send(event) {
@@ -174,6 +254,24 @@ async function send(event) {
   }
   showError("");
   $("stats").textContent = "";
+  if ($("compare").checked) {
+    const pair = comparePair();
+    if (!pair) {
+      showError("Compare needs a fine-tuned model and its base in the model list.");
+      return;
+    }
+    $("prompt").value = "";
+    state.controller = new AbortController();
+    setBusy(true);
+    try {
+      await sendComparison(prompt, pair);
+    } finally {
+      state.controller = null;
+      setBusy(false);
+      $("prompt").focus();
+    }
+    return;
+  }
   state.history.push({ role: "user", content: prompt });
   addMessage("user", prompt);
   $("prompt").value = "";

@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -173,3 +174,44 @@ def test_stop_ends_the_stream_and_clear_forgets_the_history(server_url: str, bro
     sent = browser.execute_script("return window.__sent")
     assert [m["role"] for m in sent[-1]["body"]["messages"]] == ["user"]
     assert sent[-1]["body"]["messages"][0]["content"] == "A fresh start."
+
+
+def test_compare_streams_the_fine_tune_and_the_base_side_by_side(server_url: str, browser: WebDriver) -> None:
+    """One prompt, two labelled panes (fine-tune and base, same greedy settings), each equal to the API's reply."""
+    _open_with_key(browser, server_url)
+    _set_max_tokens(browser, 12)
+    _set_temperature(browser, 0)
+    browser.find_element(By.ID, "seed").send_keys("7")
+    compare = browser.find_element(By.ID, "compare")
+    compare.send_keys(Keys.SPACE)  # a keyboard user can switch it on
+    assert compare.is_selected()
+    browser.find_element(By.ID, "prompt").send_keys("Name a colour.", Keys.ENTER)
+    wait = WebDriverWait(browser, 60)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".msg.compare .pane")) == 2
+               and d.find_element(By.ID, "composer").get_attribute("data-state") == "idle")
+    assert not _error(browser).is_displayed(), _error(browser).text
+
+    panes = browser.find_elements(By.CSS_SELECTOR, ".msg.compare .pane")
+    shown = {str(p.get_attribute("data-model")): (p.find_element(By.CSS_SELECTOR, "h3").text,
+                                                  str(p.find_element(By.CSS_SELECTOR, ".content")
+                                                      .get_attribute("textContent")))
+             for p in panes}
+    assert set(shown) == {"tiny-chat-adapter", "tiny-chat"}
+    assert shown["tiny-chat-adapter"][0] == "tiny-chat-adapter · version tiny-chat-adapter"
+    assert shown["tiny-chat"][0] == "tiny-chat · version base"
+    for pane in panes:  # each pane is a region named by its label
+        title = pane.find_element(By.CSS_SELECTOR, "h3")
+        assert pane.get_attribute("aria-labelledby") == title.get_attribute("id")
+
+    sent = browser.execute_script("return window.__sent")
+    assert sorted(s["body"]["model"] for s in sent) == ["tiny-chat", "tiny-chat-adapter"]
+    for request in sent:
+        body = request["body"]
+        assert body["temperature"] == 0 and body["max_tokens"] == 12 and body["seed"] == 7
+        assert body["messages"] == [{"role": "user", "content": "Name a colour."}]
+        whole = httpx.post(f"{server_url}/v1/chat/completions", json={**body, "stream": False, "stream_options": None},
+                           headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60)
+        assert whole.status_code == 200, whole.text
+        text = whole.json()["choices"][0]["message"]["content"]
+        assert text.strip() and shown[body["model"]][1] == text, (body["model"], shown, text)
+    assert shown["tiny-chat-adapter"][1] != shown["tiny-chat"][1]  # two models, two replies
