@@ -1,17 +1,20 @@
-"""`python -m devtools.benchmarks`: our inference server against a seed-style baseline, same model and adapter."""
+"""`python -m devtools.benchmarks`: our inference server against `transformers serve` and a seed-style baseline."""
 
 import argparse
 import json
 import tempfile
 from pathlib import Path
 
-from devtools.benchmarks import bandwidth
-from devtools.benchmarks.report import format_cold_starts, format_goals, format_table
+from devtools.benchmarks import bandwidth, chart
+from devtools.benchmarks.report import format_cold_starts, format_goals, format_memory, format_table
 from devtools.benchmarks.run import (
     BASELINE,
     DEFAULT_CONCURRENCIES,
     LONG_OUTPUT,
+    MODES,
     OURS,
+    PEER,
+    SERVER_CHOICES,
     BenchConfig,
     BenchResults,
     Level,
@@ -45,11 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", choices=SHAPES, default="tiny", help="phi3-mini: random bf16 weights (GPU)")
     p.add_argument("--share", type=Path, help="share dir to build the model in (default: a temp dir)")
     p.add_argument("--no-cold-start", action="store_true", help="skip the second (cache-hit) start")
-    p.add_argument("--only", choices=["ours", "baseline"], help="run one server only")
+    p.add_argument("--only", choices=list(SERVER_CHOICES), nargs="+",
+                   help="run these servers only (default: ours, peer = transformers serve, baseline)")
+    p.add_argument("--modes", choices=MODES, nargs="+", default=list(MODES),
+                   help="our server's decoding (default: sampled and greedy); the others always decode greedily")
+    p.add_argument("--temperature", type=float, default=0.7, help="temperature of the sampled mode")
+    p.add_argument("--top-p", type=float, default=0.9, help="top_p of the sampled mode")
     p.add_argument("--hbm-gbps", type=float, help="HBM bandwidth for the bound (default: by device name)")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                    help="environment for our server, e.g. MAX_BATCH_SIZE=32 (repeatable)")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    p.add_argument("--chart", type=Path,
+                   help="write the chart as an SVG image here (default: beside --json, as .svg)")
     return p
 
 
@@ -73,7 +83,7 @@ def _check_device(args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace) -> BenchConfig:
-    chosen = {"ours": (OURS,), "baseline": (BASELINE,)}.get(args.only, (OURS, BASELINE))
+    chosen = tuple(SERVER_CHOICES[name] for name in dict.fromkeys(args.only or SERVER_CHOICES))
     concurrencies, long_levels = _levels(args)
     return BenchConfig(
         concurrencies=concurrencies,
@@ -87,6 +97,9 @@ def _config(args: argparse.Namespace) -> BenchConfig:
         shape=args.shape,
         cold_start=not args.no_cold_start,
         servers=chosen,
+        modes=tuple(dict.fromkeys(args.modes)),
+        temperature=args.temperature,
+        top_p=args.top_p,
         our_env=dict(_key_value(item) for item in args.server_env),
     )
 
@@ -109,29 +122,38 @@ def _bound(args: argparse.Namespace, results: BenchResults, model_dir: Path) -> 
     if gbps is None:
         print(f"no HBM bandwidth known for {name!r}; pass --hbm-gbps to get the bound")
         return
-    context = results.prompt_tokens + args.output_tokens // 2
+    context = max(results.prompt_tokens.values(), default=0) + args.output_tokens // 2
     results.bound = bandwidth.estimate(model_dir, name, gbps, results.config.concurrencies, context)
 
 
-def _print(results: BenchResults) -> None:
+def _print(results: BenchResults, chart_path: Path | None) -> None:
     print("\nThroughput (streaming, closed loop)")
     print(format_table(results.rows))
-    goals = format_goals(results.rows, OURS, BASELINE, results.config.output_tokens)
+    if results.memory:
+        print("\nPeak memory")
+        print(format_memory(results.memory))
+    goals = format_goals(results.rows, OURS, BASELINE, results.config.output_tokens, PEER)
     if goals:
         print("\nGoals")
         print(goals)
+    if results.rows:
+        print("\nChart")
+        picture = chart.chart(results.rows, results.memory)
+        chart.show(picture)
+        if chart_path is not None:
+            print(f"chart image: {chart.save_svg(picture, chart_path)}")
     if results.cold_starts:
         print("\nCold start of inference_container (seconds)")
         print(format_cold_starts(results.cold_starts))
     if results.bound is not None:
         ours = {r.concurrency: r.tokens_per_second for r in results.rows
-                if r.server == OURS and r.max_tokens == results.config.output_tokens}
+                if r.server == OURS and r.mode == "greedy" and r.max_tokens == results.config.output_tokens}
         print()
         print(bandwidth.format_bound(results.bound, ours))
 
 
 def main(argv: list[str] | None = None) -> BenchResults:
-    """Build the model, run both servers, print the tables, optionally write JSON."""
+    """Build the model, run the servers one after the other, print the tables and chart, optionally write JSON."""
     args = _parser().parse_args(argv)
     _check_device(args)
     config = _config(args)
@@ -140,9 +162,11 @@ def main(argv: list[str] | None = None) -> BenchResults:
         share = args.share or Path(tmp)
         paths = build_model(config.shape, share, config.device)
         results = run(config, paths)
-        print(f"prompt tokens per request: {results.prompt_tokens}")
+        tokens = ", ".join(f"{server} {count}" for server, count in results.prompt_tokens.items())
+        print(f"prompt tokens per request (each server's usage): {tokens}")
         _bound(args, results, paths.base_dir)
-    _print(results)
+    chart_path = args.chart or (args.json.with_suffix(".svg") if args.json else None)
+    _print(results, chart_path)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results.to_json(), indent=2, default=str))

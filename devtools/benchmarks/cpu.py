@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.benchmarks.tree import tree_cpu_seconds
+
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -35,7 +37,7 @@ def _process_seconds(pid: int) -> float:
 
 @dataclass
 class CpuMeter:
-    """Measures busy CPU outside this process and the server under test, between `start` and `stop`."""
+    """Measures busy CPU outside this process and the server under test (its whole process tree)."""
 
     server_pid: int | None
     _busy: float | None = None
@@ -44,7 +46,7 @@ class CpuMeter:
 
     def _our_seconds(self) -> float:
         mine = _process_seconds(os.getpid())
-        return mine + (_process_seconds(self.server_pid) if self.server_pid else 0.0)
+        return mine + (tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0)
 
     def start(self) -> None:
         """Take the first reading."""

@@ -8,27 +8,47 @@ from dataclasses import dataclass, field
 import httpx
 
 from devtools.benchmarks.cpu import CpuMeter
+from devtools.benchmarks.tree import TreeMeter
 
 
 @dataclass(frozen=True)
 class Workload:
-    """What every request asks for: the same prompt, the same number of output tokens, EOS ignored."""
+    """What every request asks for: the same prompt, the same number of output tokens, EOS ignored.
+
+    `temperature` 0 is greedy decoding; above 0 the server samples (with `top_p`). `generation_config` is
+    for `transformers serve`, which answers 422 to fields it does not know (`ignore_eos`) and ignores
+    `stream_options` (it sends usage anyway): where set, the body carries this JSON text instead of both.
+    """
 
     prompt: str
     output_tokens: int
     api_key: str | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    generation_config: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """`greedy` or `sampled`."""
+        return "greedy" if self.temperature == 0 else "sampled"
 
     def body(self, model: str | None) -> dict[str, object]:
-        """The chat request body; `ignore_eos` is vLLM's extra field, honoured by both servers."""
-        return {
+        """The chat request body; `ignore_eos` is vLLM's extra field, honoured by our server and the baseline."""
+        body: dict[str, object] = {
             "model": model,
             "messages": [{"role": "user", "content": self.prompt}],
             "max_tokens": self.output_tokens,
-            "temperature": 0.0,
+            "temperature": self.temperature,
             "stream": True,
-            "stream_options": {"include_usage": True},
-            "ignore_eos": True,
         }
+        if self.temperature > 0:
+            body["top_p"] = self.top_p
+        if self.generation_config is not None:
+            body["generation_config"] = self.generation_config
+        else:
+            body["stream_options"] = {"include_usage": True}
+            body["ignore_eos"] = True
+        return body
 
 
 @dataclass
@@ -50,6 +70,9 @@ class LevelResult:
     requests: list[RequestResult] = field(default_factory=list)
     other_cpu: float | None = None  # share of all cores other processes used meanwhile (see cpu.py)
     max_tokens: int = 0  # output tokens each request asked for
+    mode: str = "greedy"  # the workload's decoding: greedy or sampled
+    server_cpu_seconds: float | None = None  # CPU the server's process tree used during the level
+    peak_rss_bytes: int | None = None  # the server tree's peak resident memory during the level
 
     @property
     def output_tokens(self) -> int:
@@ -110,6 +133,9 @@ async def run_level(
     issued = 0
     meter = CpuMeter(server_pid)
     meter.start()
+    tree = TreeMeter(server_pid) if server_pid else None
+    if tree is not None:
+        tree.start()
     start = time.perf_counter()
 
     async def client_loop(client: httpx.AsyncClient) -> None:
@@ -121,8 +147,13 @@ async def run_level(
     timeout = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=600.0)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
-    return LevelResult(concurrency, time.perf_counter() - start, results, meter.other_share(),
-                       max_tokens=workload.output_tokens)
+    wall = time.perf_counter() - start
+    other = meter.other_share()
+    if tree is not None:
+        tree.stop()
+    return LevelResult(concurrency, wall, results, other, max_tokens=workload.output_tokens, mode=workload.mode,
+                       server_cpu_seconds=tree.cpu_seconds if tree else None,
+                       peak_rss_bytes=tree.peak_rss_bytes if tree else None)
 
 
 async def warm_up(base_url: str, workload: Workload, model: str | None, concurrency: int) -> None:

@@ -13,16 +13,14 @@ from devtools.child_process import Command, ServerProcess, child_env, serving
 
 
 @contextmanager
-def serve(name: str, command_for_port: Callable[[int], Command], ready_timeout: float = 300.0
-          ) -> Iterator[ServerProcess]:
-    """Run a server from the repository root; yield once /ready answers 200, stop it afterwards."""
+def serve(name: str, command_for_port: Callable[[int], Command], ready_timeout: float = 300.0,
+          ready_path: str = "/ready") -> Iterator[ServerProcess]:
+    """Run a server from the repository root; yield once `ready_path` answers 200, stop it afterwards."""
     with tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False) as handle:
         log = Path(handle.name)
-    with serving(name, command_for_port, log, timeout=ready_timeout) as server:
+    with serving(name, command_for_port, log, ready_path=ready_path, timeout=ready_timeout) as server:
         yield server
     log.unlink(missing_ok=True)
-
-
 
 
 def ours(model: Path, adapter: Path | None, api_key: str | None, merged_cache: Path | None,
