@@ -39,9 +39,15 @@ class DemoResult:
     secrets: list[str]
 
 
+STRATEGY_WORDS = {"restart": "restarted: a new revision", "swap": "swapped in place: same revision, no restart",
+                  "blue_green": "blue-green: a new revision took all traffic once ready"}
+"""How each deploy reached its version (the deploy's `strategy`), as the demo prints it."""
+
+
 def _deploy_summary(record: dict[str, Any]) -> str:
     changes = record.get("changes") or {}
-    return (f"serving adapter version {record['version']} on revision {record['revision']}: "
+    return (f"serving adapter version {record['version']} on revision {record['revision']} "
+            f"({STRATEGY_WORDS.get(record.get('strategy') or '', record.get('strategy'))}): "
             f"{len(changes.get('code_copied') or [])} code files copied, "
             f"{len(changes.get('code_deleted') or [])} deleted, "
             f"{changes.get('adapter_files_copied', 0)} adapter files snapshotted")

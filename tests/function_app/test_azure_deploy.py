@@ -39,13 +39,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 APP = "aiacaappe2e01"
 BASE_MODEL = "model-cache/local/tiny-chat"
 API_KEY = "sk-simulated-e2e-0123456789abcdefghijkl"
+ADMIN_KEY = "admin-simulated-e2e-0123456789abcdefghij"
 DEPLOY_TIMEOUT_S = 600.0
 """A deploy on the simulators takes a minute or two; a busy 2-core machine may take several."""
 
 
 def create_app_as_the_template_does() -> None:
     """PUT the app as infra/provision/inference.json declares it; not waited for (no server code on the share yet)."""
-    body = inference_app_body(APP, API_KEY, ENVIRONMENT_ID, ENVIRONMENT_STORAGE, BASE_MODEL, paths.TRAINING_ADAPTER)
+    body = inference_app_body(APP, API_KEY, ENVIRONMENT_ID, ENVIRONMENT_STORAGE, BASE_MODEL, paths.TRAINING_ADAPTER,
+                              admin_key=ADMIN_KEY)
     container_apps_client(get_settings()).container_apps.begin_create_or_update(
         RESOURCE_GROUP, APP, ContainerApp(body), polling=False)
 
@@ -126,13 +128,17 @@ def test_a_deploy_to_azure_serves_the_model_and_a_redeploy_with_nothing_changed_
     second_files, second_arm = azure.azure.traffic_since(files_mark), azure.operations_since(arm_mark)
     assert synced_bytes(second_files) == 0, second_files.operations  # only the deployment record is written
     assert "DeleteFile" not in second_files.operations  # bytecode the server wrote on the share is not "extra"
-    assert second["output"]["version"] == output["version"]
+    # nothing changed: the serving revision swaps its adapter in place; no new revision, no restart
+    assert second["output"]["strategy"] == "swap", second["customStatus"]
+    assert second["output"]["revision"] == output["revision"] and second["output"]["version"] == output["version"]
+    assert not {"UpdateContainerApp", "RestartRevision"} & set(second_arm), second_arm
+    assert output["version"] in [model.id for model in client.models.list()]
 
     print(f"first deploy {first_s:.1f} s: files {dict(first_files.operations)} "
           f"{first_files.bytes_uploaded} bytes up ({synced_bytes(first_files)} synced); arm {dict(first_arm)}")
     print(f"no-change redeploy {second_s:.1f} s: files {dict(second_files.operations)} "
           f"{second_files.bytes_uploaded} bytes up ({synced_bytes(second_files)} synced); arm {dict(second_arm)}")
-    secrets = [api_key, *azure.azure.tokens.issued()]
+    secrets = [api_key, ADMIN_KEY, *azure.azure.tokens.issued()]
     assert len(secrets) > 1
     exposed = [*seen, host.logs()]
     assert not [secret for secret in secrets if any(secret in text for text in exposed)]

@@ -83,6 +83,10 @@ def test_a_deploy_by_name_serves_from_the_share_the_app_was_provisioned_with(
     redeployed = poll_until_done(host, accepted.json()["id"], seen)
     assert redeployed["runtimeStatus"] == "Completed", redeployed.get("output")
     assert redeployed["output"]["base_model"] == BASE_MODEL and redeployed["output"]["endpoint"] == record.fqdn
+    # the same adapter again: the serving revision swaps it in place from its own share (no new revision)
+    assert redeployed["output"]["strategy"] == "swap", redeployed["customStatus"]
+    assert (redeployed["output"]["revision"], redeployed["output"]["version"]) == (output["revision"],
+                                                                                  output["version"])
 
     code = app_share / paths.INFERENCE_CODE / "inference_container"
     assert manifest_of_directory(code) == manifest_of_directory(FUNCTION_APP_ROOT / "inference_container")

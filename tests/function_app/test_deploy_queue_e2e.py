@@ -132,6 +132,9 @@ def test_ten_requests_within_a_second_deploy_one_at_a_time_and_end_on_the_tenth(
 
     assert last["runtimeStatus"] == "Completed", last
     assert last["output"]["version"] == variants[-1][1]
+    first = finals[ids[0]]["output"]  # the first deploy restarts (nothing served); the tenth, only a new adapter, swaps
+    assert (first["strategy"], last["output"]["strategy"]) == ("restart", "swap"), last["customStatus"]
+    assert first["revision"] == last["output"]["revision"] == "burst--1"
     current = (share / paths.current_record("burst")).read_text()
     assert f'"version": "{variants[-1][1]}"' in current
     deployed = [request_id for request_id in ids if finals[request_id]["name"] == "deploy"]
@@ -147,6 +150,7 @@ def test_ten_requests_within_a_second_deploy_one_at_a_time_and_end_on_the_tenth(
     rows = history.json()["deployments"]
     assert [row["request_id"] for row in rows] == ids[::-1]  # newest first
     assert [row["result"] for row in rows] == ["succeeded"] + ["superseded"] * 8 + ["succeeded"]
+    assert (rows[0]["strategy"], rows[-1]["strategy"]) == ("swap", "restart")
     assert {row.get("superseded_by") for row in rows[1:-1]} == {ids[-1]}
     assert all(row["trigger"]["kind"] == "user" and row["base_model"] == BASE_MODEL for row in rows)
     assert rows[0]["started_at"] and rows[0]["finished_at"] and rows[1]["started_at"] is None
@@ -156,7 +160,7 @@ def test_a_request_waiting_behind_a_deploy_has_a_pending_status_naming_what_it_w
     assert run(host, "provision", {"app_name": "waiter"})["runtimeStatus"] == "Completed"
     body = {"app_name": "waiter", "base_model": BASE_MODEL}
     first = start(host, "deploy", body).json()["id"]
-    second = start(host, "deploy", body).json()["id"]
+    second = start(host, "deploy", body | {"strategy": "restart"}).json()["id"]  # a new revision once it runs
     waiting = status(host, second)
     if waiting["runtimeStatus"] == "Pending":  # the first deploy takes seconds: the second waits behind it
         assert waiting["customStatus"]["step"] == "queued" and waiting["customStatus"]["queued_behind"] == first

@@ -230,24 +230,31 @@ def test_provision_deploy_and_redeploy(host: HostProcess, local_root: Path) -> N
     )
     assert reply.choices[0].message.content and reply.usage and reply.usage.completion_tokens == 5
 
+    # nothing changed: the running server swaps the adapter in place (no new revision); the restart asked for
+    # beside it waits until that deploy has ended, then starts the next revision
     first = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL}).json()["id"]
-    concurrent = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL})
+    concurrent = start(host, "deploy", {"app_name": "chat-one", "base_model": BASE_MODEL, "strategy": "restart"})
     assert concurrent.status_code == 202 and concurrent.json()["id"] != first  # queued behind the first
-    again = wait_for(host, first)["output"]
+    swapped = wait_for(host, first)
+    again = swapped["output"]
     assert again["changes"] == {"code_copied": [], "code_deleted": [], "adapter_files_copied": 0}
-    assert again["revision"] == "chat-one--2" and again["version"] == record["version"]
-    assert wait_for(host, concurrent.json()["id"])["output"]["revision"] == "chat-one--3"  # after, not beside
+    assert again["strategy"] == "swap" and again["revision"] == "chat-one--1" and again["version"] == record["version"]
+    assert {m.id for m in client.models.list()} >= {record["version"]}
+    restarted = wait_for(host, concurrent.json()["id"])
+    assert restarted["output"]["strategy"] == "restart" and restarted["output"]["revision"] == "chat-one--2"
+    assert restarted["createdTime"] >= swapped["lastUpdatedTime"]  # after, not beside
 
     # a rollback names a snapshot: the training output may have moved on or gone
     body = {"app_name": "chat-one", "base_model": BASE_MODEL, "version": record["version"], "adapter_source": "gone"}
     rolled_back = run(host, "deploy", body)
     assert rolled_back["runtimeStatus"] == "Completed", rolled_back
-    assert rolled_back["output"]["revision"] == "chat-one--4" and rolled_back["output"]["version"] == record["version"]
+    assert rolled_back["output"]["version"] == record["version"]
+    assert rolled_back["output"]["strategy"] == "swap" and rolled_back["output"]["revision"] == "chat-one--2"
 
 
 def test_deploys_of_one_app_sent_at_the_same_instant_never_run_at_once(host: HostProcess, local_root: Path) -> None:
     assert run(host, "provision", {"app_name": "racer"})["runtimeStatus"] == "Completed"
-    body = {"app_name": "racer", "base_model": BASE_MODEL}
+    body = {"app_name": "racer", "base_model": BASE_MODEL, "strategy": "restart"}  # each deploy: a new revision
     senders = 6
     barrier = threading.Barrier(senders)
     replies: list[httpx.Response] = []
@@ -273,6 +280,7 @@ def test_deploys_of_one_app_sent_at_the_same_instant_never_run_at_once(host: Hos
     assert {f["output"]["superseded_by"] for f in finals if f["name"] == "deploy_superseded"} <= {deploys[-1][2]}
     revisions = sorted(p.name for p in (local_root / "apps" / "racer" / "logs").glob("racer--*.log"))
     assert revisions == [f"racer--{n}.log" for n in range(1, len(deploys) + 1)]  # one restart per deploy
+    assert {f["output"]["strategy"] for f in finals if f["name"] == "deploy"} == {"restart"}
     assert [i["instanceId"] for i in instances(host) if i["name"] == "deployer" and "racer" in i["instanceId"]] == [
         "deployer_racer"]
     assert (local_root / "share" / paths.current_record("racer")).is_file()
