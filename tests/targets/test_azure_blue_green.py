@@ -6,14 +6,12 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from azure.mgmt.appcontainers.models import ContainerApp
 
-from devtools.tiny_model import TinyModelPaths
 from payloads.steps import ReadinessResult
 from service_settings import get_settings
 from share_layout import paths
@@ -26,9 +24,10 @@ from tests.simulators.simulated_azure import (
     RESOURCE_GROUP,
     SimulatedContainerApps,
 )
-from tests.targets.test_azure_apps import stage_share
+from tests.targets import test_azure_apps
 
 pytest_plugins = ["tests.simulators.azure_fixtures"]
+azure = test_azure_apps.azure  # the same fixture: the share staged with v1 and v2, no simulator error
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 APP = "aiacaapp1a2b3"
@@ -88,14 +87,6 @@ class EndpointWatch:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=60)
-
-
-@pytest.fixture
-def azure(simulated_container_apps: SimulatedContainerApps, tiny_share: TinyModelPaths
-          ) -> Iterator[SimulatedContainerApps]:
-    stage_share(simulated_container_apps.azure.share_dir, tiny_share, ("v1", "v2"))
-    yield simulated_container_apps
-    assert simulated_container_apps.service.runtime.errors == []
 
 
 def test_a_candidate_serves_beside_the_current_revision_and_promote_moves_all_traffic_without_a_failed_request(

@@ -6,7 +6,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,22 +16,12 @@ import pytest
 from activities.snapshot_adapter import snapshot_adapter
 from activities.sync_share import sync_share
 from payloads.steps import ReadinessResult
-from service_settings import get_settings
 from share_layout import paths
-from targets.local import LocalTarget, local_target
+from targets.local import LocalTarget
 from targets.local.app_files import SupervisorState
 from targets.local.process_control import launch_supervisor, stop_all, supervisor_pid, supervisors_under
 
 BASE_MODEL = "model-cache/local/tiny-chat"
-
-
-@pytest.fixture
-def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTarget]:
-    monkeypatch.setenv("LOCAL_TARGET_ROOT", str(share_copy.parent))
-    get_settings.cache_clear()
-    yield local_target(get_settings())
-    stop_all(share_copy.parent / "apps")
-    get_settings.cache_clear()
 
 
 def deployed_version(app: str) -> str:

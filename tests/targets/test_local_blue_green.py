@@ -3,7 +3,6 @@
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,10 @@ import pytest
 from activities.smoke_gate import run_gate
 from devtools.bench_redeploy.load import LoadClients
 from payloads.redeploy import GatePrompt, SmokeGate, default_gate
-from service_settings import get_settings
-from targets.local import LocalTarget, local_target
-from targets.local.process_control import stop_all
+from targets.local import LocalTarget
 from tests.targets.test_local_apps import BASE_MODEL, deployed_version, wait_ready
 
 pytestmark = pytest.mark.slow  # starts supervisors and inference servers
-
-
-@pytest.fixture
-def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTarget]:
-    monkeypatch.setenv("LOCAL_TARGET_ROOT", str(share_copy.parent))
-    get_settings.cache_clear()
-    yield local_target(get_settings())
-    stop_all(share_copy.parent / "apps")
-    get_settings.cache_clear()
 
 
 def second_version(target: LocalTarget, app: str, first: str) -> str:

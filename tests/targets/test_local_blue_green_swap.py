@@ -3,32 +3,19 @@
 import os
 import signal
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from devtools.bench_redeploy.load import LoadClients
 from payloads.redeploy import GatePrompt, SmokeGate, default_gate
 from payloads.steps import DeploymentRecord
-from service_settings import get_settings
 from share_layout import paths
-from targets.local import LocalTarget, local_target
-from targets.local.process_control import stop_all
+from targets.local import LocalTarget
 from tests.targets.test_local_apps import wait_ready
 from tests.targets.test_local_blue_green import second_version, serving_app
 
 pytestmark = pytest.mark.slow  # starts supervisors and inference servers
-
-
-@pytest.fixture
-def target(share_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTarget]:
-    monkeypatch.setenv("LOCAL_TARGET_ROOT", str(share_copy.parent))
-    get_settings.cache_clear()
-    yield local_target(get_settings())
-    stop_all(share_copy.parent / "apps")
-    get_settings.cache_clear()
 
 
 def test_a_swap_under_load_drops_nothing_and_survives_a_server_restart(target: LocalTarget) -> None:
