@@ -18,6 +18,7 @@ from inference_container.adapter_swap import AdapterSwapper
 from inference_container.admin_router import admin
 from inference_container.api_router import STATIC_DIR, router, v1
 from inference_container.engine import Engine
+from inference_container.engine.grammar import Grammars
 from inference_container.errors import install_error_handlers
 from inference_container.metrics import ServerMetrics
 from inference_container.openapi import install as install_openapi
@@ -38,17 +39,19 @@ def _load(app: FastAPI) -> None:
         torch.set_num_threads(settings.torch_threads)
     timer = loading.PhaseTimer(app.state.metrics)
     loaded = loading.load(settings, app.state.metrics, timer)
+    vocab_size = int(loaded.model.get_input_embeddings().num_embeddings)
+    grammars = Grammars(loaded.tokenizer, vocab_size)
     engine = Engine(loaded.model, loaded.tokenizer, app.state.metrics, settings.max_batch_size,
-                    settings.max_queue_size, loaded.base_view, adapter_version=settings.adapter_model_name)
+                    settings.max_queue_size, loaded.base_view, adapter_version=settings.adapter_model_name,
+                    grammars=grammars)
     engine.start()
     app.state.engine = engine
     with timer.phase("warmup"):
         warm_up(engine, loaded.tokenizer, base_view=loaded.base_view is not None)
     models: ServedModels = app.state.models
     models.max_model_len = loaded.max_model_len
-    vocab_size = int(loaded.model.get_input_embeddings().num_embeddings)
     context = ServingContext(engine, loaded.tokenizer, loaded.max_model_len, vocab_size, models,
-                             base_view=loaded.base_view is not None)
+                             base_view=loaded.base_view is not None, grammars=grammars)
     app.state.swapper = AdapterSwapper(settings, engine, loaded.model, loaded.base_view, loaded.tokenizer,
                                        loaded.max_model_len, models, app.state.metrics)
     app.state.max_model_len, app.state.vocab_size = loaded.max_model_len, vocab_size

@@ -2,14 +2,14 @@
 
 import time
 import uuid
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Options OpenAI defines that this server does not implement; a request that sets one gets a 400 naming it.
 # (`best_of` is accepted only as 1: it would sample several and return the best, which this server does not.)
-_UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "response_format", "best_of", "echo",
-                "suffix", "audio", "modalities", "prediction")
+_UNSUPPORTED = ("tools", "tool_choice", "functions", "function_call", "best_of", "echo", "suffix", "audio",
+                "modalities", "prediction")
 
 
 class StreamOptions(BaseModel):
@@ -38,6 +38,39 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class TextFormat(BaseModel):
+    """`response_format` {"type": "text"}: free text, the default."""
+
+    type: Literal["text"]
+
+
+class JsonObjectFormat(BaseModel):
+    """`response_format` {"type": "json_object"}: the reply is one JSON object (any keys)."""
+
+    type: Literal["json_object"]
+
+
+class JsonSchemaSpec(BaseModel):
+    """`json_schema` of a `json_schema` response format: the reply is JSON valid against `schema`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")  # {}: any JSON value
+    strict: bool | None = None  # accepted either way: this server always holds the reply to the schema
+
+
+class JsonSchemaFormat(BaseModel):
+    """`response_format` {"type": "json_schema", "json_schema": {...}}."""
+
+    type: Literal["json_schema"]
+    json_schema: JsonSchemaSpec
+
+
+ResponseFormat = Annotated[TextFormat | JsonObjectFormat | JsonSchemaFormat, Field(discriminator="type")]
+
+
 class SamplingRequest(BaseModel):
     """Fields shared by chat and completion requests."""
 
@@ -54,6 +87,7 @@ class SamplingRequest(BaseModel):
     presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
     logit_bias: dict[str, float] | None = None  # token id (as a string) -> bias in [-100, 100]
     top_k: int | None = Field(default=None, ge=-1)  # vLLM's extension; -1, 0 or None: no cut
+    response_format: ResponseFormat | None = None
     stream: bool | None = False
     stream_options: StreamOptions | None = None
     ignore_eos: bool = False
@@ -90,13 +124,9 @@ class SamplingRequest(BaseModel):
             value = extra.get(name)
             if name == "best_of" and value == 1:
                 continue
-            if value not in (None, False, 0, [], {}) and not (name == "response_format" and _is_text(value)):
+            if value not in (None, False, 0, [], {}):
                 return name
         return None
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("type") == "text"
 
 
 class ChatCompletionRequest(SamplingRequest):

@@ -27,9 +27,10 @@ from inference_container.engine import (
     SamplingParams,
     TextDelta,
 )
+from inference_container.engine.grammar import Grammar, GrammarError, Grammars
 from inference_container.engine.types import MAX_N, Event, TokenLogprob
 from inference_container.errors import APIError
-from inference_container.protocol import SamplingRequest, UsageInfo
+from inference_container.protocol import JsonObjectFormat, JsonSchemaFormat, ResponseFormat, SamplingRequest, UsageInfo
 from inference_container.served_models import Route, ServedModels, fingerprint, version_header
 
 VERSION_HEADER = "x-adapter-version"
@@ -41,9 +42,9 @@ class ServingContext:
     """The loaded engine, tokenizer and the names clients may ask for."""
 
     def __init__(self, engine: Engine, tokenizer: Any, max_model_len: int, vocab_size: int,
-                 models: ServedModels, base_view: bool = False) -> None:
+                 models: ServedModels, base_view: bool = False, grammars: Grammars | None = None) -> None:
         self.engine, self.tokenizer, self.max_model_len = engine, tokenizer, max_model_len
-        self.vocab_size, self.models = vocab_size, models
+        self.vocab_size, self.models, self.grammars = vocab_size, models, grammars
         self.base_view = base_view  # the base id is answered from the merged weights' base view
         self.token_texts = TokenTexts(tokenizer)
 
@@ -82,7 +83,22 @@ class ServingContext:
                               stop=tuple(request.stop_list()), ignore_eos=request.ignore_eos,
                               top_k=max(request.top_k or 0, 0), frequency_penalty=request.frequency_penalty or 0.0,
                               presence_penalty=request.presence_penalty or 0.0,
-                              logit_bias=self._logit_bias(request.logit_bias), logprobs=request.logprob_count(), n=n)
+                              logit_bias=self._logit_bias(request.logit_bias), logprobs=request.logprob_count(), n=n,
+                              grammar=self._grammar(request.response_format))
+
+    def _grammar(self, response_format: ResponseFormat | None) -> Grammar | None:
+        """The grammar a JSON `response_format` holds the reply to (None for text); 400 for an unusable schema."""
+        if not isinstance(response_format, JsonObjectFormat | JsonSchemaFormat):
+            return None
+        if self.grammars is None:
+            raise APIError(400, "'response_format' JSON output is not available on this server.",
+                           param="response_format")
+        schema = response_format.json_schema.schema_ if isinstance(response_format, JsonSchemaFormat) else None
+        try:
+            return self.grammars.json(schema)
+        except GrammarError as exc:
+            raise APIError(400, f"response_format: this JSON schema cannot be used: {exc}",
+                           param="response_format.json_schema.schema") from None
 
     def _logit_bias(self, bias: dict[str, float] | None) -> tuple[tuple[int, float], ...]:
         """`logit_bias` as (token id, bias) pairs; a key that is no token id of this model is a 400 naming it."""

@@ -9,12 +9,16 @@ exceeds u times the total. A seeded row draws its u from its own `torch.Generato
 only on its own logits and seed, never on its batch mates (one scalar draw per seeded row; Gumbel-max would
 need a vocab-sized draw per row for the same guarantee). Unseeded rows share one generator and one draw.
 Choice i of a seeded request with `n` > 1 is seeded from (seed, i): the choices differ, and each repeats.
+A row held to a grammar (`response_format`) has every token its grammar forbids set to -inf before the choice,
+and its matcher takes the chosen token after it.
 """
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import torch
 
+from inference_container.engine.grammar import Grammars
 from inference_container.engine.types import SamplingParams, TokenLogprob
 
 _GOLDEN = 0x9E3779B97F4A7C15  # spreads (seed, choice) pairs over the 64-bit seed space
@@ -35,10 +39,20 @@ def make_generator(params: SamplingParams, device: torch.device, index: int = 0)
     return generator
 
 
+class Pick(NamedTuple):
+    """The token chosen for one row, its logprobs if asked, and where its grammar (if any) stands."""
+
+    token: int
+    logprob: TokenLogprob | None
+    grammar_done: bool = False  # complete: nothing may follow
+    grammar_failed: bool = False  # the matcher refused the token (a matcher bug); the row must end in error
+
+
 @dataclass(frozen=True)
 class _Row:
     params: SamplingParams
     generator: torch.Generator | None
+    matcher: Any = None  # the row's grammar matcher (llguidance.LLMatcher) when it has a response_format
 
     @property
     def greedy(self) -> bool:
@@ -68,17 +82,19 @@ class _Tensors:
 class BatchSampler:
     """The sampling state of the running rows, in the batch's row order (kept in step with `PaddedBatch`)."""
 
-    def __init__(self, device: torch.device) -> None:
-        self._device = device
+    def __init__(self, device: torch.device, grammars: Grammars | None = None) -> None:
+        self._device, self._grammars = device, grammars
         self._rows: list[_Row] = []
         self._shared = torch.Generator(device=device)
         self._shared.seed()
         self._tensors: _Tensors | None = None
         self._counts: torch.Tensor | None = None  # [rows, vocab] tokens generated per row, while any row penalizes
 
-    def append(self, params: list[SamplingParams], generators: list[torch.Generator | None]) -> None:
-        """Add rows after the running ones."""
-        self._rows += [_Row(p, g) for p, g in zip(params, generators, strict=True)]
+    def append(self, params: list[SamplingParams], generators: list[torch.Generator | None],
+               matchers: list[Any] | None = None) -> None:
+        """Add rows after the running ones (with their grammar matchers, None for a free row)."""
+        self._rows += [_Row(p, g, m) for p, g, m in zip(params, generators, matchers or [None] * len(params),
+                                                        strict=True)]
         if self._counts is not None:
             fresh = self._counts.new_zeros((len(params), self._counts.shape[1]))
             self._counts = torch.cat([self._counts, fresh])
@@ -94,7 +110,7 @@ class BatchSampler:
                 self._counts = None
         self._tensors = None
 
-    def sample(self, logits: torch.Tensor, start: int = 0) -> list[tuple[int, TokenLogprob | None]]:
+    def sample(self, logits: torch.Tensor, start: int = 0) -> list[Pick]:
         """Choose a token for rows `start`.. of the batch from their logits ([rows, vocab])."""
         count, vocab = int(logits.shape[0]), int(logits.shape[1])
         rows, span = self._rows[start:start + count], slice(start, start + count)
@@ -107,6 +123,9 @@ class BatchSampler:
             counts = self._counts[span]
             scores = (scores - counts * tensors.frequency[span]
                       - (counts > 0).float() * tensors.presence[span])
+        constrained = [(i, r.matcher) for i, r in enumerate(rows) if r.matcher is not None]
+        if constrained:
+            scores = scores.masked_fill(~self._allowed(constrained, count, vocab), float("-inf"))
         tokens = scores.argmax(dim=-1)
         sampled = [i for i, r in enumerate(rows) if not r.greedy]
         if sampled:
@@ -131,7 +150,21 @@ class BatchSampler:
             positions = torch.arange(start, start + count, device=self._device)
             self._counts.index_put_((positions, tokens), torch.ones(count, device=self._device), accumulate=True)
         token_list = tokens.tolist()
-        return list(zip(token_list, self._logprobs(raw, tokens, token_list, rows), strict=True))
+        done, failed = [False] * count, [False] * count
+        for i, matcher in constrained:
+            failed[i] = not matcher.consume_token(token_list[i])
+            done[i] = not failed[i] and bool(matcher.is_stopped())
+        logprobs = self._logprobs(raw, tokens, token_list, rows)
+        return [Pick(*pick) for pick in zip(token_list, logprobs, done, failed, strict=True)]
+
+    def _allowed(self, constrained: list[tuple[int, Any]], rows: int, vocab: int) -> torch.Tensor:
+        """[rows, vocab] True where a token is allowed (every token in rows without a grammar)."""
+        if self._grammars is None:
+            raise RuntimeError("a row has a grammar but the sampler was built without Grammars")
+        allowed = self._grammars.mask(constrained, rows)
+        if allowed.shape[1] < vocab:  # logits past the tokenizer's vocabulary (padding ids) are never allowed
+            allowed = torch.cat([allowed, allowed.new_zeros((rows, vocab - allowed.shape[1]))], dim=1)
+        return allowed[:, :vocab].to(self._device, non_blocking=True)
 
     def _uniforms(self, rows: list[_Row]) -> torch.Tensor:
         """One uniform number per row: from the row's own generator when seeded, else from the shared one."""
@@ -212,4 +245,4 @@ def sample_rows(logits: torch.Tensor, params: list[SamplingParams],
     """One token per row of `logits` ([batch, vocab]) with that row's own parameters (a one-off batch)."""
     sampler = BatchSampler(logits.device)
     sampler.append(params, generators)
-    return [token for token, _ in sampler.sample(logits)]
+    return [pick.token for pick in sampler.sample(logits)]

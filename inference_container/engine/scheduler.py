@@ -19,7 +19,8 @@ import torch
 from inference_container.base_view import BaseModelView
 from inference_container.engine.batch import Forward, PaddedBatch
 from inference_container.engine.detokenize import Detokenizer, StopAwareText
-from inference_container.engine.sampling import BatchSampler, make_generator
+from inference_container.engine.grammar import Grammars
+from inference_container.engine.sampling import BatchSampler, Pick, make_generator
 from inference_container.engine.types import Admitted, Finished, GenerationRequest, TextDelta, TokenLogprob
 from inference_container.metrics import ServerMetrics
 
@@ -37,6 +38,7 @@ class _Sequence:
     request: GenerationRequest
     text: StopAwareText
     generator: torch.Generator | None
+    matcher: Any = None  # its grammar's matcher (llguidance.LLMatcher) when the request has a response_format
     arrived: float = field(default_factory=time.monotonic)
     index: int = 0  # which of the request's `n` choices this row produces
     output: list[int] = field(default_factory=list)
@@ -50,13 +52,14 @@ class Engine:
 
     def __init__(self, model: Any, tokenizer: Any, metrics: ServerMetrics, max_batch_size: int,
                  max_queue_size: int, base_view: BaseModelView | None = None,
-                 adapter_version: str | None = None) -> None:
+                 adapter_version: str | None = None, grammars: Grammars | None = None) -> None:
         self._detokenizer, self._metrics = Detokenizer(tokenizer), metrics
         self._device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         forward = base_view.forward if base_view is not None else _merged_only(model)
         self._batch = PaddedBatch(forward, self._device, int(pad or 0))
-        self._sampler = BatchSampler(self._device)
+        self._grammars = grammars
+        self._sampler = BatchSampler(self._device, grammars)
         self._eos = _eos_ids(model, tokenizer)
         self._max_batch, self._max_queue = max_batch_size, max_queue_size
         self._waiting: deque[_Sequence] = deque()
@@ -120,7 +123,7 @@ class Engine:
         An internal request (the start-up warm-up) is never refused: it waits for a batch slot instead.
         """
         seq = _Sequence(request, self._detokenizer.stream(request.params.stop),
-                        make_generator(request.params, self._device))
+                        make_generator(request.params, self._device), self._matcher(request))
         with self._cond:
             full = len(self._running) + len(self._waiting) >= self._max_batch + self._max_queue
             if full and not request.internal:
@@ -128,6 +131,14 @@ class Engine:
             self._waiting.append(seq)
             self._metrics.num_waiting.set(len(self._waiting))
             self._cond.notify_all()
+
+    def _matcher(self, request: GenerationRequest) -> Any:
+        """A fresh grammar matcher for one choice of `request`, or None when it has no grammar."""
+        if request.params.grammar is None:
+            return None
+        if self._grammars is None:
+            raise ValueError("this engine was built without grammar support")
+        return self._grammars.matcher(request.params.grammar)
 
     def cancel(self, request: GenerationRequest) -> None:
         """Stop a request (its client went away); its slot is freed before the next step."""
@@ -215,7 +226,8 @@ class Engine:
             rows = [row for seq in admitted for row in self._choices(seq)]
             for seq in admitted:
                 seq.request.emit(Admitted(None if seq.request.base_model else self.adapter_version))
-            self._sampler.append([s.request.params for s in rows], [s.generator for s in rows])
+            self._sampler.append([s.request.params for s in rows], [s.generator for s in rows],
+                                 [s.matcher for s in rows])
             start = len(self._running)
             self._running.extend(rows)
         else:
@@ -224,26 +236,31 @@ class Engine:
             start = 0
         self._metrics.num_running.set(len(self._running))
         chosen = self._sampler.sample(logits, start)
-        for seq, (token, logprob) in zip(self._running[start:], chosen, strict=True):
-            self._advance(seq, token, logprob)
+        for seq, pick in zip(self._running[start:], chosen, strict=True):
+            self._advance(seq, pick)
         self._drop_finished()
 
     def _choices(self, seq: _Sequence) -> list[_Sequence]:
         """The rows of an admitted request: itself as choice 0, then its other choices (sharing its prefill)."""
         request = seq.request
         return [seq] + [_Sequence(request, self._detokenizer.stream(request.params.stop),
-                                  make_generator(request.params, self._device, index), arrived=seq.arrived,
-                                  index=index) for index in range(1, request.params.n)]
+                                  make_generator(request.params, self._device, index), self._matcher(request),
+                                  arrived=seq.arrived, index=index) for index in range(1, request.params.n)]
 
-    def _advance(self, seq: _Sequence, token: int, logprob: TokenLogprob | None) -> None:
+    def _advance(self, seq: _Sequence, pick: Pick) -> None:
+        token, logprob = pick.token, pick.logprob
         if seq.done or seq.request.cancelled:
+            return
+        if pick.grammar_failed:
+            log.error("request %s: its grammar matcher refused token %d", seq.request.request_id, token)
+            self._finish(seq, "error")
             return
         if not seq.output and seq.index == 0 and not seq.request.internal:
             self._metrics.ttft.observe(time.monotonic() - seq.arrived)
         seq.output.append(token)
         seq.last_token = token
         params = seq.request.params
-        if token in self._eos and not params.ignore_eos:
+        if token in self._eos and (not params.ignore_eos or pick.grammar_done):
             self._finish(seq, "stop")  # the end token is not part of the output, nor of its logprobs
             return
         if logprob is not None:
@@ -251,6 +268,9 @@ class Engine:
         delta, hit_stop = seq.text.add(token)
         if hit_stop:
             self._finish(seq, "stop", delta)
+            return
+        if pick.grammar_done:  # nothing may follow: the reply is complete
+            self._finish(seq, "stop", delta + seq.text.rest())
             return
         if len(seq.output) >= params.max_new_tokens:
             self._finish(seq, "length", delta + seq.text.rest())

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from inference_container.engine.grammar import Grammar
+
 MAX_N = 8  # the most choices (`n`) one request may ask for
 
 
@@ -13,6 +15,7 @@ class SamplingParams:
     Penalties and the bias follow OpenAI: a token's logit loses `count * frequency_penalty + (count > 0) *
     presence_penalty`, `count` being how often this choice has generated it so far, and gains its
     `logit_bias`. `logprobs` None returns none; k >= 0 returns the chosen token's and the k most likely ones'.
+    A choice with a `grammar` ends ("stop") once the grammar is complete, `ignore_eos` or not.
     """
 
     max_new_tokens: int
@@ -27,6 +30,7 @@ class SamplingParams:
     logit_bias: tuple[tuple[int, float], ...] = ()
     logprobs: int | None = None
     n: int = 1
+    grammar: Grammar | None = None  # response_format: each choice's text is held to it
 
 
 @dataclass(frozen=True)

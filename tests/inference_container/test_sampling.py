@@ -1,14 +1,17 @@
 """Batched sampling in-process: exact checks on hand-made logits, then the engine on the tiny model."""
 
+import json
 import queue
 from typing import Any
 
+import jsonschema
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from devtools.tiny_model import TinyModelPaths
 from inference_container.engine import Engine, Finished, GenerationRequest, SamplingParams, TextDelta
+from inference_container.engine.grammar import Grammars
 from inference_container.engine.sampling import BatchSampler, make_generator
 from inference_container.metrics import ServerMetrics
 
@@ -21,8 +24,8 @@ def _sample(logits: torch.Tensor, params: list[SamplingParams], steps: int = 1) 
     sampler.append(params, [make_generator(p, CPU) for p in params])
     rows: list[list[int]] = [[] for _ in params]
     for _ in range(steps):
-        for row, (token, _) in enumerate(sampler.sample(logits)):
-            rows[row].append(token)
+        for row, pick in enumerate(sampler.sample(logits)):
+            rows[row].append(pick.token)
     return rows
 
 
@@ -76,11 +79,11 @@ def test_logprobs_are_the_raw_models_log_softmax() -> None:
     sampler.append(params, [None, None])
     chosen = sampler.sample(logits)
     expected = torch.log_softmax(logits, dim=-1)
-    greedy_token, greedy_lp = chosen[0]
+    greedy_token, greedy_lp = chosen[0].token, chosen[0].logprob
     assert greedy_lp is not None and greedy_lp.token_id == greedy_token == int(logits[0].argmax())
     assert [t for t, _ in greedy_lp.top] == expected[0].topk(3).indices.tolist()
     assert greedy_lp.top[0][1] == pytest.approx(greedy_lp.logprob)
-    sampled_token, sampled_lp = chosen[1]
+    sampled_token, sampled_lp = chosen[1].token, chosen[1].logprob
     assert sampled_lp is not None and sampled_lp.top == ()
     assert sampled_lp.logprob == pytest.approx(float(expected[1, sampled_token]), abs=1e-5)
 
@@ -103,7 +106,9 @@ def test_a_seeded_row_samples_the_same_beside_any_batch_mates() -> None:
 def engine(tiny_share: TinyModelPaths) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(tiny_share.base_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_share.base_dir).eval()
-    running = Engine(model, tokenizer, ServerMetrics(), max_batch_size=16, max_queue_size=16)
+    grammars = Grammars(tokenizer, int(model.get_input_embeddings().num_embeddings))
+    running = Engine(model, tokenizer, ServerMetrics(), max_batch_size=16, max_queue_size=16, grammars=grammars)
+    running.grammars = grammars  # type: ignore[attr-defined]  # for the tests below
     running.start()
     yield running
     running.stop()
@@ -165,3 +170,46 @@ def test_n_choices_share_the_prompt_and_seeded_choices_differ_but_repeat(engine:
     again = _collect(_submit(engine, "s2", [5, 6, 7], seeded), 3)
     assert first == again
     assert len({tuple(first[i][1]) for i in first}) == 3
+
+
+PET = {"type": "object", "properties": {
+    "name": {"type": "string", "maxLength": 12},
+    "legs": {"type": "integer", "minimum": 0, "maximum": 8},
+    "kind": {"enum": ["cat", "dog", "bird"]},
+    "tags": {"type": "array", "items": {"type": "string", "maxLength": 6}, "maxItems": 3}},
+    "required": ["name", "legs", "kind", "tags"], "additionalProperties": False}
+
+
+def test_seeded_request_gives_the_same_text_alone_and_in_a_mixed_batch_with_json_rows(engine: Any) -> None:
+    """Penalties, bias, top-k and JSON rows (seeded and not) beside it do not change a seeded row's text."""
+    mine = SamplingParams(20, temperature=1.0, seed=31, ignore_eos=True, logprobs=0)
+    alone = _collect(_submit(engine, "alone", [5, 6, 7, 8], mine))[0]
+    pet = engine.grammars.json(PET)
+    mates = [SamplingParams(60, temperature=1.0, grammar=pet), SamplingParams(60, temperature=0.0, grammar=pet),
+             SamplingParams(60, temperature=0.9, seed=4, grammar=engine.grammars.json(None)),
+             SamplingParams(25, temperature=1.0, frequency_penalty=1.5, presence_penalty=0.5, ignore_eos=True),
+             SamplingParams(25, temperature=0.8, logit_bias=((40, 100.0),), ignore_eos=True),
+             SamplingParams(25, temperature=1.0, top_k=3, ignore_eos=True)]
+    others = [_submit(engine, f"m{i}", [9 + i] * (2 + i), p) for i, p in enumerate(mates)]
+    beside = _collect(_submit(engine, "beside", [5, 6, 7, 8], mine))[0]
+    results = [_collect(other)[0] for other in others]
+    assert len(alone[1]) == 20 and beside == alone
+    for text, _, reason in results[:3]:  # the JSON rows beside it kept to their grammars
+        assert reason == "stop", text
+        assert isinstance(json.loads(text), dict)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0, 1.8])
+def test_json_schema_rows_always_end_in_a_valid_document(engine: Any, temperature: float) -> None:
+    """Eight choices per temperature (sampled ones with their own seeds): each parses and validates."""
+    params = SamplingParams(120, temperature=temperature, seed=11, n=8, grammar=engine.grammars.json(PET))
+    replies = _collect(_submit(engine, f"pet{temperature}", [5, 6, 7], params), choices=8)
+    for text, _, reason in replies.values():
+        assert reason == "stop", text
+        jsonschema.validate(json.loads(text), PET)
+
+
+def test_a_json_row_that_runs_out_of_tokens_ends_by_length_with_a_prefix_of_json(engine: Any) -> None:
+    params = SamplingParams(3, temperature=0.0, grammar=engine.grammars.json(PET))
+    text, _, reason = _collect(_submit(engine, "short", [5, 6, 7], params))[0]
+    assert reason == "length" and text.startswith('{"')
