@@ -20,8 +20,10 @@ from inference_container.protocol import (
     CompletionResponse,
     ModelList,
 )
+from inference_container.responses_protocol import ResponsesRequest, streamed_or_whole_response
 from inference_container.serving_chat import OpenAIServingChat
 from inference_container.serving_completion import OpenAIServingCompletion
+from inference_container.serving_responses import OpenAIServingResponses
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -48,7 +50,10 @@ class Status(BaseModel):
     revision: str | None
 
 
-def _serving(request: Request) -> tuple[OpenAIServingChat, OpenAIServingCompletion]:
+Servings = tuple[OpenAIServingChat, OpenAIServingCompletion, OpenAIServingResponses]
+
+
+def _serving(request: Request) -> Servings:
     serving = request.app.state.serving
     if serving is None:
         raise APIError(503, "The model is still loading; retry when /ready answers 200.",
@@ -56,7 +61,7 @@ def _serving(request: Request) -> tuple[OpenAIServingChat, OpenAIServingCompleti
     return serving
 
 
-Serving = Annotated[tuple[OpenAIServingChat, OpenAIServingCompletion], Depends(_serving)]
+Serving = Annotated[Servings, Depends(_serving)]
 
 
 @router.get("/health")
@@ -109,3 +114,10 @@ async def chat_completions(body: ChatCompletionRequest, raw: Request, serving: S
 async def completions(body: CompletionRequest, raw: Request, serving: Serving) -> Response:
     """OpenAI text completions."""
     return await serving[1].create(body, raw)
+
+
+@v1.post("/responses", response_model=None, dependencies=[Depends(strict_body(ResponsesRequest))],
+         responses={200: streamed_or_whole_response(), **GENERATION_ERRORS})
+async def responses(body: ResponsesRequest, raw: Request, serving: Serving) -> Response:
+    """OpenAI Responses, text only: one assistant message, whole or as the Responses stream events."""
+    return await serving[2].create(body, raw)

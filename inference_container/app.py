@@ -26,6 +26,7 @@ from inference_container.served_models import ServedModels, version_header
 from inference_container.serving_chat import OpenAIServingChat
 from inference_container.serving_common import VERSION_HEADER, ServingContext
 from inference_container.serving_completion import OpenAIServingCompletion
+from inference_container.serving_responses import OpenAIServingResponses
 from inference_container.settings import Settings
 from inference_container.warmup import warm_up
 
@@ -55,7 +56,8 @@ def _load(app: FastAPI) -> None:
     app.state.swapper = AdapterSwapper(settings, engine, loaded.model, loaded.base_view, loaded.tokenizer,
                                        loaded.max_model_len, models, app.state.metrics)
     app.state.max_model_len, app.state.vocab_size = loaded.max_model_len, vocab_size
-    app.state.serving = (OpenAIServingChat(context), OpenAIServingCompletion(context))
+    app.state.serving = (OpenAIServingChat(context), OpenAIServingCompletion(context),
+                         OpenAIServingResponses(context))
     log.info("ready: serving %s (startup %.2fs)", ", ".join(models.names()), sum(timer.seconds.values()))
 
 

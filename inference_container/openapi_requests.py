@@ -18,7 +18,7 @@ def request_constraints(schemas: dict[str, Any], model_ids: tuple[str, ...], max
                         vocab_size: int | None, max_n: int | None = None) -> None:
     """Declare what validators and the serving code enforce (each rejection there is a 400, or 404 for a model)."""
     room = max_model_len - 1 if max_model_len else None  # a prompt has at least one token
-    for name in ("ChatCompletionRequest", "CompletionRequest"):
+    for name in ("ChatCompletionRequest", "CompletionRequest", "ResponsesRequest"):
         properties = schemas.get(name, {}).get("properties", {})
         if "model" in properties and model_ids:  # the ids served now (the document is made anew when they change)
             properties["model"]["enum"] = list(model_ids)

@@ -21,11 +21,12 @@ def map_case(context: Any, case: Any) -> Any:
     if not (isinstance(body, dict) and meta is not None and meta.generation.mode.is_positive
             and case.operation.path.startswith("/v1/")):
         return case
-    limits = [name for name in ("max_tokens", "max_completion_tokens") if isinstance(body.get(name), int)]
+    limits = [name for name in ("max_tokens", "max_completion_tokens", "max_output_tokens")
+              if isinstance(body.get(name), int)]
     for name in limits:
         body[name] = min(body[name], TOKEN_CAP)
-    if not limits:
-        body["max_tokens"] = TOKEN_CAP
+    if not limits:  # /v1/responses names its limit max_output_tokens and refuses max_tokens
+        body["max_output_tokens" if case.operation.path == "/v1/responses" else "max_tokens"] = TOKEN_CAP
     prompt = body.get("prompt")
     if isinstance(prompt, list) and prompt and isinstance(prompt[0], int):
         body["prompt"] = prompt[:PROMPT_IDS_CAP]

@@ -140,7 +140,7 @@ def test_schemathesis_all_checks_pass_with_the_keys(keyed_server: RunningServer,
     code, output, junit = _schemathesis(keyed_server, tmp_path, config, MAX_EXAMPLES)
     assert code == 0, output[-12000:]
     assert "unhandled error" not in keyed_server.log()
-    assert len(_tested_operations(junit)) == 8, junit
+    assert len(_tested_operations(junit)) == 9, junit
     assert "Test cases:" in output and " generated" in output
 
 
@@ -149,4 +149,4 @@ def test_schemathesis_without_a_key_every_401_is_documented(keyed_server: Runnin
     """With no key at all every /v1 and /admin answer is a 401, and the document declares each of them."""
     code, output, junit = _schemathesis(keyed_server, tmp_path, _SWAP_EXPECTED, 10)
     assert code == 0, output[-12000:]
-    assert len(_tested_operations(junit)) == 8, junit
+    assert len(_tested_operations(junit)) == 9, junit
