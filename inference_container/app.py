@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 def _load(app: FastAPI) -> None:
     """Load, build the engine, warm up; runs in a worker thread while the server already answers."""
     settings: Settings = app.state.settings
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
+    threads = settings.compute_threads(torch.get_num_threads(), len(os.sched_getaffinity(0)),
+                                       torch.cuda.is_available())
+    torch.set_num_threads(threads)
+    log.info("torch uses %d CPU threads", threads)
     timer = loading.PhaseTimer(app.state.metrics)
     loaded = loading.load(settings, app.state.metrics, timer)
     vocab_size = int(loaded.model.get_input_embeddings().num_embeddings)

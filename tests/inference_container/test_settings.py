@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inference_container.settings import Settings
 from service_settings import FUNCTION_APP_ROOT
 
 pytestmark = pytest.mark.slow
@@ -29,3 +30,12 @@ def test_model_path_that_is_not_a_model_dir_is_a_clear_error(tmp_path: Path) -> 
     result = _run({"MODEL_PATH": str(tmp_path)})
     assert result.returncode == 2
     assert "MODEL_PATH" in result.stderr and "config.json" in result.stderr
+
+
+def test_torch_threads_leave_a_core_for_the_http_side_without_a_gpu() -> None:
+    plain = Settings.model_construct(torch_threads=None)
+    assert plain.compute_threads(torch_default=2, cores=2, gpu=False) == 1
+    assert plain.compute_threads(torch_default=8, cores=16, gpu=False) == 8  # torch's own default is lower
+    assert plain.compute_threads(torch_default=1, cores=1, gpu=False) == 1
+    assert plain.compute_threads(torch_default=8, cores=8, gpu=True) == 8  # the GPU does the matmuls
+    assert Settings.model_construct(torch_threads=3).compute_threads(torch_default=2, cores=2, gpu=False) == 3
