@@ -194,25 +194,36 @@ class RequestStream:
     async def events(self, raw: Request | None = None, choices: int = 1) -> AsyncIterator[TextDelta | Finished]:
         """Yield text and ends (after `first_event`) until each of the `choices` has ended; with `raw`, a client
         that disconnects cancels the request."""
+        async for batch in self.event_batches(raw, choices):
+            for event in batch:
+                yield event
+
+    async def event_batches(self, raw: Request | None = None, choices: int = 1
+                            ) -> AsyncIterator[list[TextDelta | Finished]]:
+        """As `events`, but each time every event that has arrived: a stream that fell behind the engine catches
+        up in one write instead of one per token."""
         watcher = asyncio.create_task(self._cancel_on_disconnect(raw)) if raw is not None else None
         ended = 0
         try:
             while True:
-                event = await self._queue.get()
-                if isinstance(event, Admitted):
-                    continue
-                if isinstance(event, Finished):
-                    ended += 1
-                    if ended < choices:
-                        yield event
+                arrived = [await self._queue.get()]
+                while not self._queue.empty():
+                    arrived.append(self._queue.get_nowait())
+                batch: list[TextDelta | Finished] = []
+                for event in arrived:
+                    if isinstance(event, Admitted):
                         continue
-                    self._finished = True
-                    if watcher is not None:
-                        watcher.cancel()
-                    self._log(event)
-                    yield event
-                    return
-                yield event
+                    batch.append(event)
+                    if isinstance(event, Finished):
+                        ended += 1
+                        if ended == choices:  # the last event of the request
+                            self._finished = True
+                            if watcher is not None:
+                                watcher.cancel()
+                            self._log(event)
+                            yield batch
+                            return
+                yield batch
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -346,17 +357,20 @@ class OpenAIServing(ABC, Generic[RequestT]):
                 yield _sse_stamped(opening, system_fingerprint)
         offsets = [0] * params.n  # characters of each choice's token texts streamed so far (text_offset)
         completion_tokens, prompt_tokens = 0, 0
-        async for event in stream.events(choices=params.n):
-            logprobs = None
-            if params.logprobs is not None:
-                logprobs = self._logprobs(event.logprobs, offsets[event.index])
-                offsets[event.index] += sum(len(self._ctx.token_texts.text(t.token_id)) for t in event.logprobs)
-            finish = event.reason if isinstance(event, Finished) else None
-            choice = ChoiceOutput(event.index, event.text, finish, logprobs)
-            yield _sse_stamped(self._chunk(stream.request_id, model, choice), system_fingerprint)
-            if isinstance(event, Finished):
-                completion_tokens += event.completion_tokens
-                prompt_tokens = event.prompt_tokens
+        async for batch in stream.event_batches(choices=params.n):
+            chunks = []
+            for event in batch:
+                logprobs = None
+                if params.logprobs is not None:
+                    logprobs = self._logprobs(event.logprobs, offsets[event.index])
+                    offsets[event.index] += sum(len(self._ctx.token_texts.text(t.token_id)) for t in event.logprobs)
+                finish = event.reason if isinstance(event, Finished) else None
+                choice = ChoiceOutput(event.index, event.text, finish, logprobs)
+                chunks.append(_sse_stamped(self._chunk(stream.request_id, model, choice), system_fingerprint))
+                if isinstance(event, Finished):
+                    completion_tokens += event.completion_tokens
+                    prompt_tokens = event.prompt_tokens
+            yield "".join(chunks)  # one write for all that arrived
         if include_usage:
             yield _sse_stamped(self._chunk(stream.request_id, model, None,
                                            usage=_usage(prompt_tokens, completion_tokens)), system_fingerprint)
