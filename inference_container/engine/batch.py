@@ -26,8 +26,11 @@ _MIN_COLUMNS = 64
 class PaddedBatch:
     """KV cache, attention mask and positions of the running rows, in row order."""
 
-    def __init__(self, forward: Forward, device: torch.device, pad_id: int) -> None:
+    def __init__(self, forward: Forward, device: torch.device, pad_id: int, mask_4d: bool = False) -> None:
+        """`mask_4d`: hand decode steps their attention mask as the 4-D boolean mask SDPA takes (the model's
+        attention must be "sdpa"); transformers then skips building it from the 2-D mask at every step."""
         self._forward, self._device, self._pad_id = forward, device, pad_id
+        self._mask_4d = mask_4d
         self.cache: DynamicCache | None = None
         self._layers: list[GrowingLayer] = []
         self._mask = torch.zeros((0, 0), dtype=torch.long, device=device)  # buffer: [row capacity, col capacity]
@@ -95,8 +98,11 @@ class PaddedBatch:
         self._mask[:self._rows, self._end] = 1
         positions = self._positions[:self._rows].unsqueeze(-1)
         ids = torch.tensor(last_tokens, dtype=torch.long, device=self._device).unsqueeze(-1)
-        out = self._forward(base_rows, input_ids=ids, attention_mask=self._mask[:self._rows, self._start:self._end + 1],
-                            position_ids=positions, cache=self.cache, use_cache=True)
+        mask = self._mask[:self._rows, self._start:self._end + 1]
+        if self._mask_4d:  # one query per row: [rows, 1 head, 1 query, columns], True where the row attends
+            mask = mask.bool()[:, None, None, :]
+        out = self._forward(base_rows, input_ids=ids, attention_mask=mask, position_ids=positions, cache=self.cache,
+                            use_cache=True)
         self._end += 1
         self._positions[:self._rows] += 1
         return out.logits[:, -1, :]

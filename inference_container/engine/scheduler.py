@@ -57,7 +57,8 @@ class Engine:
         self._device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         forward = base_view.forward if base_view is not None else _merged_only(model)
-        self._batch = PaddedBatch(forward, self._device, int(pad or 0))
+        sdpa = getattr(getattr(model, "config", None), "_attn_implementation", None) == "sdpa"
+        self._batch = PaddedBatch(forward, self._device, int(pad or 0), mask_4d=sdpa)
         self._grammars = grammars
         self._sampler = BatchSampler(self._device, grammars)
         self._eos = _eos_ids(model, tokenizer)

@@ -180,21 +180,27 @@ PET = {"type": "object", "properties": {
     "required": ["name", "legs", "kind", "tags"], "additionalProperties": False}
 
 
-def test_seeded_request_gives_the_same_text_alone_and_in_a_mixed_batch_with_json_rows(engine: Any) -> None:
-    """Penalties, bias, top-k and JSON rows (seeded and not) beside it do not change a seeded row's text."""
+def test_seeded_request_gives_the_same_text_alone_and_in_a_full_mixed_batch_with_json_rows(engine: Any) -> None:
+    """A full batch (16 rows) of penalties, bias, top-k, n > 1, greedy and JSON rows (seeded and not) beside it
+    does not change a seeded row's text."""
     mine = SamplingParams(20, temperature=1.0, seed=31, ignore_eos=True, logprobs=0)
     alone = _collect(_submit(engine, "alone", [5, 6, 7, 8], mine))[0]
     pet = engine.grammars.json(PET)
-    mates = [SamplingParams(60, temperature=1.0, grammar=pet), SamplingParams(60, temperature=0.0, grammar=pet),
-             SamplingParams(60, temperature=0.9, seed=4, grammar=engine.grammars.json(None)),
+    mates = [SamplingParams(250, temperature=1.0, grammar=pet), SamplingParams(250, temperature=0.0, grammar=pet),
+             SamplingParams(250, temperature=0.9, seed=4, grammar=engine.grammars.json(None)),
+             SamplingParams(250, temperature=1.2, n=4, grammar=pet),  # bounded: at most ~150 tokens
              SamplingParams(25, temperature=1.0, frequency_penalty=1.5, presence_penalty=0.5, ignore_eos=True),
              SamplingParams(25, temperature=0.8, logit_bias=((40, 100.0),), ignore_eos=True),
-             SamplingParams(25, temperature=1.0, top_k=3, ignore_eos=True)]
+             SamplingParams(25, temperature=1.0, top_k=3, ignore_eos=True),
+             SamplingParams(25, temperature=0.0, ignore_eos=True),
+             SamplingParams(25, temperature=1.0, top_p=0.5, seed=8, n=3, ignore_eos=True),
+             SamplingParams(25, temperature=0.7, logit_bias=((41, -100.0),), logprobs=2, ignore_eos=True)]
+    assert sum(p.n for p in mates) + 1 == engine.max_batch_size  # with mine, the batch is full
     others = [_submit(engine, f"m{i}", [9 + i] * (2 + i), p) for i, p in enumerate(mates)]
     beside = _collect(_submit(engine, "beside", [5, 6, 7, 8], mine))[0]
-    results = [_collect(other)[0] for other in others]
+    results = [_collect(other, choices=p.n) for other, p in zip(others, mates, strict=True)]
     assert len(alone[1]) == 20 and beside == alone
-    for text, _, reason in results[:3]:  # the JSON rows beside it kept to their grammars
+    for text, _, reason in [*(r[0] for r in results[:3]), *results[3].values()]:  # JSON rows kept to grammars
         assert reason == "stop", text
         assert isinstance(json.loads(text), dict)
 
