@@ -72,7 +72,7 @@ def step_line(status: dict[str, Any]) -> str:
         return "queued: waits for the request before it" if runtime == "Pending" else f"{runtime or 'starting'}"
     if "step_number" not in custom:  # a queued request ("queued behind deploy ..."), a superseded one
         return str(custom.get("message") or custom.get("step") or runtime)
-    number, total = custom.get("step_number", "-"), custom.get("total_steps", "-")
+    number, total = custom.get("step_number", "-"), custom.get("total_steps") or "?"  # null: not known yet
     return f"[{number}/{total}] {custom.get('message') or custom.get('step') or ''}".rstrip()
 
 
@@ -152,8 +152,8 @@ class LiveDisplay:
         """Update the bars from the status and the detail line under them."""
         custom = status.get("customStatus")
         custom = custom if isinstance(custom, dict) else {}
-        total = _number(custom.get("total_steps")) or 1.0
         number = _number(custom.get("step_number")) or 0.0
+        total = _number(custom.get("total_steps")) or number + 1  # not known yet: at least one step more
         done = number if custom.get("step") == "done" or status.get("runtimeStatus") == "Completed" else number - 1
         step_meter = Meter(STEP_METER, max(done, 0.0), total, "steps")
         self._set(step_meter, self.output.redact(f"{instance_id} {step_line(status)}"))

@@ -16,7 +16,7 @@ from activities.snapshot_adapter import snapshot_adapter
 from activities.sync_share import sync_share
 from orchestrations.policies import call_step, step_failed
 from orchestrations.progress import Progress
-from orchestrations.redeploy_paths import STEPS, reach_version
+from orchestrations.redeploy_paths import PREPARE, reach_version
 from payloads.redeploy_steps import StrategyChoice, StrategyInput
 from payloads.steps import (
     DeployChanges,
@@ -41,7 +41,7 @@ bp = df.Blueprint()
 def deploy(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     """Run the deploy steps in order; the output is the app's record (serving/apps/<app>/current.json) plus changes."""
     job = DeployJob.model_validate(context.get_input())
-    progress = Progress(context, STEPS["restart"])
+    progress = Progress(context, PREPARE, planned=False)  # the strategy chosen third decides the rest
     try:
         progress.start("sync_code", "Syncing the inference server code to the share")
         ref = DeployRef(target=job.target, app_name=job.app_name, azure=job.azure)

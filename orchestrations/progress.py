@@ -1,8 +1,9 @@
 """Custom status that tells pollers which step runs, since when, how far along, and what it is waiting for.
 
-Shape: {step, step_number, total_steps, message, step_started_at, [detail], [what a step reports while it runs,
-e.g. elapsed_s and deadline], [results: what finished steps reported, e.g. files and bytes synced]}. Times are the
-orchestration's own clock (replay-safe), ISO 8601 UTC.
+Shape: {step, step_number, total_steps (null while later steps depend on one not run yet), message,
+step_started_at, [detail], [what a step reports while it runs, e.g. elapsed_s and deadline], [results: what
+finished steps reported, e.g. files and bytes synced]}. Times are the orchestration's own clock (replay-safe),
+ISO 8601 UTC.
 """
 
 from typing import Any
@@ -14,9 +15,10 @@ from azure.durable_functions.constants import DATETIME_STRING_FORMAT
 class Progress:
     """Publishes where the workflow stands as the orchestration's custom status."""
 
-    def __init__(self, context: df.DurableOrchestrationContext, steps: tuple[str, ...]) -> None:
+    def __init__(self, context: df.DurableOrchestrationContext, steps: tuple[str, ...], planned: bool = True) -> None:
+        """`steps` so far; `planned` False while the steps after them are not known yet (total_steps is null)."""
         self.context = context
-        self.steps = steps
+        self.steps, self.planned = steps, planned
         self.current = steps[0]
         self.message = ""
         self.started_at = self.now()
@@ -25,6 +27,10 @@ class Progress:
     def now(self) -> str:
         """The orchestration's current time as the Durable HTTP API writes times."""
         return self.context.current_utc_datetime.strftime(DATETIME_STRING_FORMAT)
+
+    def plan(self, steps: tuple[str, ...]) -> None:
+        """The whole list of steps, once known (it begins with the steps run so far)."""
+        self.steps, self.planned = steps, True
 
     def start(self, step: str, message: str) -> None:
         """Mark `step` as running."""
@@ -40,7 +46,7 @@ class Progress:
         status: dict[str, Any] = {
             "step": self.current,
             "step_number": self.steps.index(self.current) + 1,
-            "total_steps": len(self.steps),
+            "total_steps": len(self.steps) if self.planned else None,
             "message": self.message,
             "step_started_at": self.started_at,
         }

@@ -94,7 +94,7 @@ def wait_until_ready(context: df.DurableOrchestrationContext, revision: str, job
 def restart(context: df.DurableOrchestrationContext, job: DeployJob, version: str, progress: Progress,
             why: str = "") -> Generator[Any, Any, Landed]:
     """A new revision in place, then wait until it serves."""
-    progress.steps = STEPS["restart"]
+    progress.plan(STEPS["restart"])
     progress.start("restart", f"Starting a revision with adapter {version}{why}")
     restart_input = RestartInput(target=job.target, app_name=job.app_name, azure=job.azure,
                                  base_model=job.base_model, version=version)
@@ -108,7 +108,7 @@ def restart(context: df.DurableOrchestrationContext, job: DeployJob, version: st
 def swap(context: df.DurableOrchestrationContext, job: DeployJob, version: str, choice: StrategyChoice,
          progress: Progress) -> Generator[Any, Any, Landed | None]:
     """Swap in the running server behind the gate; None when that server cannot swap at all."""
-    progress.steps = STEPS["swap"]
+    progress.plan(STEPS["swap"])
     progress.start("swap_adapter", f"Swapping adapter {choice.serving_version} for {version} in the running server "
                                    f"(gated; {choice.serving_revision} keeps serving)")
     swap_input = SwapInput(target=job.target, app_name=job.app_name, azure=job.azure, version=version,
@@ -128,7 +128,7 @@ def swap(context: df.DurableOrchestrationContext, job: DeployJob, version: str, 
 def blue_green(context: df.DurableOrchestrationContext, job: DeployJob, version: str, choice: StrategyChoice,
                progress: Progress) -> Generator[Any, Any, Landed | None]:
     """Candidate, readiness, gate, promote; None when no candidate can run (the status says why)."""
-    progress.steps = STEPS["blue_green"]
+    progress.plan(STEPS["blue_green"])
     progress.start("start_candidate", f"Starting a candidate with adapter {version} beside {choice.serving_revision}")
     candidate_input = RestartInput(target=job.target, app_name=job.app_name, azure=job.azure,
                                    base_model=job.base_model, version=version)

@@ -238,3 +238,16 @@ def test_the_live_display_shows_the_step_its_counts_and_the_detail() -> None:
         display.live.refresh()
         shown = screen.getvalue()
     assert "[4/5] Waiting for r2 to serve" in shown and "revision r2 is loading" in shown and "3/600 s" in shown
+
+
+def test_the_live_display_says_the_step_count_is_unknown_until_the_service_knows_it() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    display = LiveDisplay(Output(as_json=False), console=console)
+    with display:
+        display.show("deploy_a_1", status_body("deploy_a_1", "Running", customStatus={
+            "step": "choose_strategy", "step_number": 3, "total_steps": None,
+            "message": "Choosing how to reach the new version from what changed"}))
+        display.live.refresh()
+        shown = screen.getvalue()
+    assert "[3/?] Choosing how to reach the new version" in shown

@@ -55,6 +55,10 @@ def test_an_adapter_only_change_is_swapped_in_place_behind_the_default_gate(tmp_
     final = result.custom_statuses[-1]
     assert final["step"] == "done" and final["results"]["choose_strategy"]["strategy"] == "swap"
     assert final["results"]["swap_adapter"]["gate"]["passed"] is True
+    # the count of steps is unknown (null) until the strategy is chosen, then it is the swap path's five
+    counts = [(s["step"], s["step_number"], s["total_steps"]) for s in result.custom_statuses]
+    assert ("sync_code", 1, None) in counts and ("choose_strategy", 3, None) in counts
+    assert ("swap_adapter", 4, 5) in counts and counts[-1] == ("done", 5, 5)
 
 
 def test_a_swap_whose_gate_fails_changes_nothing_and_fails_saying_why(tmp_path: Path) -> None:
