@@ -3,6 +3,7 @@
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +34,31 @@ def host(tiny_share: Any, local_root: Path) -> Iterator[HostProcess]:
     stop_all(local_root / "apps")
 
 
-def deploy_under_load(host: HostProcess, local_root: Path, body: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
-    """Run a deploy while 3 streaming clients call the app; its final status and every reply."""
+@dataclass(frozen=True)
+class UnderLoad:
+    """A deploy run while clients called the app: its final status, every reply, and when the deploy had finished."""
+
+    final: dict[str, Any]
+    replies: list[Reply]
+    finished: float  # monotonic, as the replies' times
+
+    def after_switch(self) -> set[str | None]:
+        """Versions of the replies that started once the deploy had finished (at least 6 of them)."""
+        later = [reply for reply in self.replies if reply.started >= self.finished]
+        assert len(later) >= 6, later
+        return {reply.version for reply in later}
+
+
+def deploy_under_load(host: HostProcess, local_root: Path, body: dict[str, Any]) -> UnderLoad:
+    """Run a deploy while 3 streaming clients call the app, then wait for 6 replies that start after it."""
     config = AppFiles(local_root / "apps" / APP)
     endpoint = f"http://127.0.0.1:{config.read_spec().port}"  # type: ignore[union-attr]
     with LoadClients(endpoint, config.ensure_api_key(), clients=3) as load:
         load.wait_for(3, after=0)
         final = run(host, "deploy", {"app_name": APP, **body}, timeout=300)
-        load.wait_for(6, after=time.monotonic())
-    return final, load.snapshot()
-
-
-def after_switch(replies: list[Reply], final: dict[str, Any]) -> set[str | None]:
-    """Versions of the replies that started once the deploy had finished."""
-    last = max(reply.started for reply in replies)
-    return {reply.version for reply in replies if reply.started >= last - 0.5}
+        finished = time.monotonic()
+        load.wait_for(6, after=finished)
+    return UnderLoad(final, load.snapshot(), finished)
 
 
 def code_unchanged(final: dict[str, Any]) -> bool:
@@ -67,7 +78,8 @@ def test_redeploys_swap_blue_green_and_restart_without_dropping_requests(host: H
     assert first["runtimeStatus"] == "Completed" and first["output"]["strategy"] == "restart"
     assert "first deploy" in first["customStatus"]["results"]["choose_strategy"]["reason"]
 
-    swapped, replies = deploy_under_load(host, local_root, {"base_model": BASE_MODEL, "version": "second"})
+    swap = deploy_under_load(host, local_root, {"base_model": BASE_MODEL, "version": "second"})
+    swapped, replies = swap.final, swap.replies
     assert swapped["runtimeStatus"] == "Completed", swapped
     if code_unchanged(swapped):  # (in a tree being edited meanwhile, the server code may change: blue-green)
         assert swapped["output"]["strategy"] == "swap", swapped["customStatus"]["results"]
@@ -76,23 +88,25 @@ def test_redeploys_swap_blue_green_and_restart_without_dropping_requests(host: H
         assert swapped["output"]["strategy"] == "blue_green"
     assert [reply.failure for reply in replies if reply.failure] == []
     assert {reply.version for reply in replies} <= {"first", "second"}
-    assert after_switch(replies, swapped) == {"second"}
+    assert swap.after_switch() == {"second"}
 
     share = local_root / "share"
     shutil.copytree(share / BASE_MODEL, share / "model-cache/retrained/tiny-chat")  # new base, same name
-    green, replies = deploy_under_load(host, local_root, {"base_model": "model-cache/retrained/tiny-chat",
-                                                          "version": "third"})
+    blue_green = deploy_under_load(host, local_root, {"base_model": "model-cache/retrained/tiny-chat",
+                                                      "version": "third"})
+    green, replies = blue_green.final, blue_green.replies
     assert green["runtimeStatus"] == "Completed", green
     assert green["output"]["strategy"] == "blue_green" and green["output"]["revision"] != first["output"]["revision"]
     assert "the base model" in green["customStatus"]["results"]["choose_strategy"]["reason"]
     assert green["customStatus"]["results"]["smoke_gate"]["passed"] is True
     assert [reply.failure for reply in replies if reply.failure] == []
     assert {reply.version for reply in replies} <= {"second", "third"}
-    assert after_switch(replies, green) == {"third"}
+    assert blue_green.after_switch() == {"third"}
 
     gate = {"prompts": [{"prompt": "Hello", "expect": ["text no tiny model writes"]}], "deadline_s": 30}
-    refused, replies = deploy_under_load(host, local_root, {"base_model": BASE_MODEL, "version": "fourth",
-                                                            "strategy": "blue_green", "gate": gate})
+    rejected = deploy_under_load(host, local_root, {"base_model": BASE_MODEL, "version": "fourth",
+                                                    "strategy": "blue_green", "gate": gate})
+    refused, replies = rejected.final, rejected.replies
     assert refused["runtimeStatus"] == "Failed"
     assert "step 'smoke_gate' failed: the smoke gate failed on prompt 'Hello'" in refused["error"]
     assert "no traffic moved" in refused["error"]
