@@ -357,6 +357,8 @@ class OpenAIServing(ABC, Generic[RequestT]):
                 yield _sse_stamped(opening, system_fingerprint)
         offsets = [0] * params.n  # characters of each choice's token texts streamed so far (text_offset)
         completion_tokens, prompt_tokens = 0, 0
+        plain = TextChunks(lambda index, text: _sse_stamped(
+            self._chunk(stream.request_id, model, ChoiceOutput(index, text)), system_fingerprint))
         async for batch in stream.event_batches(choices=params.n):
             chunks = []
             for event in batch:
@@ -365,6 +367,9 @@ class OpenAIServing(ABC, Generic[RequestT]):
                     logprobs = self._logprobs(event.logprobs, offsets[event.index])
                     offsets[event.index] += sum(len(self._ctx.token_texts.text(t.token_id)) for t in event.logprobs)
                 finish = event.reason if isinstance(event, Finished) else None
+                if logprobs is None and finish is None:  # most chunks: only their text differs
+                    chunks.append(plain.line(event.index, event.text))
+                    continue
                 choice = ChoiceOutput(event.index, event.text, finish, logprobs)
                 chunks.append(_sse_stamped(self._chunk(stream.request_id, model, choice), system_fingerprint))
                 if isinstance(event, Finished):
@@ -375,6 +380,27 @@ class OpenAIServing(ABC, Generic[RequestT]):
             yield _sse_stamped(self._chunk(stream.request_id, model, None,
                                            usage=_usage(prompt_tokens, completion_tokens)), system_fingerprint)
         yield sse("[DONE]")
+
+
+class TextChunks:
+    """SSE lines of one stream's plain text chunks (no logprobs, no finish): the chunk is serialized once per choice
+    with a placeholder for its text, and each line splices the JSON string of its text into that (the id, model,
+    `created` and fingerprint are the stream's own and never change)."""
+
+    _HOLE = "\x00text\x00"
+
+    def __init__(self, line: Callable[[int, str], str]) -> None:
+        self._line = line  # the SSE line of choice `index` with this text, serialized in full
+        self._parts: dict[int, tuple[str, str]] = {}
+
+    def line(self, index: int, text: str) -> str:
+        """The SSE line of a text chunk of choice `index`."""
+        parts = self._parts.get(index)
+        if parts is None:
+            head, hole, tail = self._line(index, self._HOLE).partition(json.dumps(self._HOLE))
+            assert hole, "the placeholder must appear in the serialized chunk"
+            parts = self._parts[index] = (head, tail)
+        return parts[0] + json.dumps(text) + parts[1]
 
 
 def _stamped(reply: BaseModel, system_fingerprint: str) -> dict[str, Any]:
