@@ -41,6 +41,8 @@ RECORDS = {"type": "array", "minItems": 4, "maxItems": 4, "items": {
 
 @dataclass
 class Timing:
+    """One request's moments (perf_counter seconds) and its output token count."""
+
     submitted: float
     admitted: float = 0.0
     first_text: float = 0.0
@@ -50,6 +52,8 @@ class Timing:
 
 @dataclass
 class StepLog:
+    """Every engine step's kind, rows, tokens and seconds, taken by wrapping the batch's prefill and decode."""
+
     steps: list[tuple[str, int, int, float]] = field(default_factory=list)  # kind, rows, tokens, seconds
 
     def wrap(self, batch: Any) -> None:

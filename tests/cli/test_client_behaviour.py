@@ -227,27 +227,24 @@ def test_meters_read_counts_from_the_custom_status() -> None:
                                                             "1/2 resources"]
 
 
-def test_the_live_display_shows_the_step_its_counts_and_the_detail() -> None:
+def _live_display_of(custom_status: dict[str, Any]) -> str:
+    """What the live display draws for a running deploy with this customStatus."""
     screen = io.StringIO()
-    console = Console(file=screen, force_terminal=True, width=120)
-    display = LiveDisplay(Output(as_json=False), console=console)
+    display = LiveDisplay(Output(as_json=False), console=Console(file=screen, force_terminal=True, width=120))
     with display:
-        display.show("deploy_a_1", status_body("deploy_a_1", "Running", customStatus={
-            "step": "wait_ready", "step_number": 4, "total_steps": 5, "message": "Waiting for r2 to serve",
-            "detail": "revision r2 is loading (/ready: 503)", "elapsed_s": 3, "deadline_s": 600}))
+        display.show("deploy_a_1", status_body("deploy_a_1", "Running", customStatus=custom_status))
         display.live.refresh()
-        shown = screen.getvalue()
+        return screen.getvalue()
+
+
+def test_the_live_display_shows_the_step_its_counts_and_the_detail() -> None:
+    shown = _live_display_of({
+        "step": "wait_ready", "step_number": 4, "total_steps": 5, "message": "Waiting for r2 to serve",
+        "detail": "revision r2 is loading (/ready: 503)", "elapsed_s": 3, "deadline_s": 600})
     assert "[4/5] Waiting for r2 to serve" in shown and "revision r2 is loading" in shown and "3/600 s" in shown
 
 
 def test_the_live_display_says_the_step_count_is_unknown_until_the_service_knows_it() -> None:
-    screen = io.StringIO()
-    console = Console(file=screen, force_terminal=True, width=120)
-    display = LiveDisplay(Output(as_json=False), console=console)
-    with display:
-        display.show("deploy_a_1", status_body("deploy_a_1", "Running", customStatus={
-            "step": "choose_strategy", "step_number": 3, "total_steps": None,
-            "message": "Choosing how to reach the new version from what changed"}))
-        display.live.refresh()
-        shown = screen.getvalue()
+    shown = _live_display_of({"step": "choose_strategy", "step_number": 3, "total_steps": None,
+                              "message": "Choosing how to reach the new version from what changed"})
     assert "[3/?] Choosing how to reach the new version" in shown
