@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 def _load(app: FastAPI) -> None:
     """Load, build the engine, warm up; runs in a worker thread while the server already answers."""
     settings: Settings = app.state.settings
-    threads = settings.compute_threads(torch.get_num_threads(), len(os.sched_getaffinity(0)),
-                                       torch.cuda.is_available())
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS: none
+    threads = settings.compute_threads(torch.get_num_threads(), cores, torch.cuda.is_available())
     torch.set_num_threads(threads)
     log.info("torch uses %d CPU threads", threads)
     timer = loading.PhaseTimer(app.state.metrics)

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 from devtools.tiny_model import TinyModelPaths
 from inference_container.engine import Engine, Finished, GenerationRequest, SamplingParams, TextDelta
@@ -103,12 +103,18 @@ def test_a_seeded_row_samples_the_same_beside_any_batch_mates() -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(tiny_share: TinyModelPaths) -> Any:
+def grammars(tiny_share: TinyModelPaths) -> Grammars:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_share.base_dir)
+    config = AutoConfig.from_pretrained(tiny_share.base_dir)
+    return Grammars(tokenizer, int(config.vocab_size))
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_share: TinyModelPaths, grammars: Grammars) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(tiny_share.base_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_share.base_dir).eval()
-    grammars = Grammars(tokenizer, int(model.get_input_embeddings().num_embeddings))
+    assert grammars.vocab_size == model.get_input_embeddings().num_embeddings
     running = Engine(model, tokenizer, ServerMetrics(), max_batch_size=16, max_queue_size=16, grammars=grammars)
-    running.grammars = grammars  # type: ignore[attr-defined]  # for the tests below
     running.start()
     yield running
     running.stop()
@@ -180,14 +186,15 @@ PET = {"type": "object", "properties": {
     "required": ["name", "legs", "kind", "tags"], "additionalProperties": False}
 
 
-def test_seeded_request_gives_the_same_text_alone_and_in_a_full_mixed_batch_with_json_rows(engine: Any) -> None:
+def test_seeded_request_gives_the_same_text_alone_and_in_a_full_mixed_batch_with_json_rows(engine: Engine,
+                                                                                           grammars: Grammars) -> None:
     """A full batch (16 rows) of penalties, bias, top-k, n > 1, greedy and JSON rows (seeded and not) beside it
     does not change a seeded row's text."""
     mine = SamplingParams(20, temperature=1.0, seed=31, ignore_eos=True, logprobs=0)
     alone = _collect(_submit(engine, "alone", [5, 6, 7, 8], mine))[0]
-    pet = engine.grammars.json(PET)
+    pet = grammars.json(PET)
     mates = [SamplingParams(250, temperature=1.0, grammar=pet), SamplingParams(250, temperature=0.0, grammar=pet),
-             SamplingParams(250, temperature=0.9, seed=4, grammar=engine.grammars.json(None)),
+             SamplingParams(250, temperature=0.9, seed=4, grammar=grammars.json(None)),
              SamplingParams(250, temperature=1.2, n=4, grammar=pet),  # bounded: at most ~150 tokens
              SamplingParams(25, temperature=1.0, frequency_penalty=1.5, presence_penalty=0.5, ignore_eos=True),
              SamplingParams(25, temperature=0.8, logit_bias=((40, 100.0),), ignore_eos=True),
@@ -206,16 +213,18 @@ def test_seeded_request_gives_the_same_text_alone_and_in_a_full_mixed_batch_with
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0, 1.8])
-def test_json_schema_rows_always_end_in_a_valid_document(engine: Any, temperature: float) -> None:
+def test_json_schema_rows_always_end_in_a_valid_document(engine: Engine, grammars: Grammars,
+                                                        temperature: float) -> None:
     """Eight choices per temperature (sampled ones with their own seeds): each parses and validates."""
-    params = SamplingParams(120, temperature=temperature, seed=11, n=8, grammar=engine.grammars.json(PET))
+    params = SamplingParams(120, temperature=temperature, seed=11, n=8, grammar=grammars.json(PET))
     replies = _collect(_submit(engine, f"pet{temperature}", [5, 6, 7], params), choices=8)
     for text, _, reason in replies.values():
         assert reason == "stop", text
         jsonschema.validate(json.loads(text), PET)
 
 
-def test_a_json_row_that_runs_out_of_tokens_ends_by_length_with_a_prefix_of_json(engine: Any) -> None:
-    params = SamplingParams(3, temperature=0.0, grammar=engine.grammars.json(PET))
+def test_a_json_row_that_runs_out_of_tokens_ends_by_length_with_a_prefix_of_json(engine: Engine,
+                                                                                  grammars: Grammars) -> None:
+    params = SamplingParams(3, temperature=0.0, grammar=grammars.json(PET))
     text, _, reason = _collect(_submit(engine, "short", [5, 6, 7], params))[0]
     assert reason == "length" and text.startswith('{"')
